@@ -1,0 +1,51 @@
+# spoofvoice: `make run` opens the session, `make test` runs the suite.
+# Each target installs what it needs first; stamp files make a second run skip the installs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+
+# Debian packages the program needs to run: libsndfile (decoding), espeak-ng (offline voice).
+APT_RUN := libsndfile1 espeak-ng
+# Extra packages the tests need: real speech to test on, ffmpeg for M4A/AAC, flite as a second voice.
+APT_TEST := asterisk-core-sounds-en-wav asterisk-core-sounds-en ffmpeg flite
+# Sources and generators for the full corpus (make corpus).
+APT_CORPUS := $(APT_TEST)
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test bench lint models corpus clean
+
+run: $(STAMPS)/apt-run $(STAMPS)/venv
+	$(BIN)/spoofvoice
+
+test: $(STAMPS)/apt-run $(STAMPS)/apt-test $(STAMPS)/venv
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMPS)/apt-run $(STAMPS)/apt-test $(STAMPS)/venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/bench -s
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check spoofvoice training tests
+
+$(STAMPS)/apt-%:
+	@mkdir -p $(STAMPS)
+	@pkgs="$(APT_$(shell echo $* | tr a-z A-Z))"; \
+	missing=$$(for p in $$pkgs; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+$(STAMPS)/venv: setup.cfg pyproject.toml
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+clean:
+	rm -rf $(STAMPS) $(VENV) *.egg-info

@@ -1,0 +1,53 @@
+"""What a command needs from wherever it runs: the CLI process or the interactive session.
+
+Commands never print or speak directly; they go through the context, so the same command
+prints plain lines and speaks in the CLI, stays quiet in `--json` mode, and speaks above the
+prompt in the session. Models are loaded once and kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from spoofvoice.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from spoofvoice.detector import Detector
+
+
+class Context:
+    """Announcer, settings and loaded models for one CLI run or one session."""
+
+    def __init__(self, announcer: Any, settings: Settings | None = None, interactive: bool = False) -> None:
+        self.announcer = announcer
+        self.settings = settings or load_settings()
+        self.interactive = interactive
+        self._detectors: dict[str, Detector] = {}
+        self._lock = threading.Lock()
+
+    def say(self, text: str, priority: str = "message", *, display: str | None = None, earcon: str | None = None, final: bool = False) -> None:
+        """Print `display or text` as one line and speak `text`."""
+        self.announcer.say(text, priority, display=display, earcon=earcon, final=final)
+
+    def show(self, line: str) -> None:
+        """Print one line without speaking it (long runs speak only what matters)."""
+        self.announcer.show(line)
+
+    @property
+    def verbosity(self) -> str:
+        return getattr(self.announcer, "verbosity", self.settings.verbosity)
+
+    def detector(self, model: str | None = None) -> Detector:
+        """The loaded model called `model` (default: the user's chosen model); loads once."""
+        from spoofvoice.detector import Detector
+
+        name = model or self.settings.model
+        with self._lock:
+            if name not in self._detectors:
+                self._detectors[name] = Detector.load(name)
+            return self._detectors[name]
+
+    def loaded_models(self) -> list[str]:
+        with self._lock:
+            return list(self._detectors)

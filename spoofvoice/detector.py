@@ -1,0 +1,215 @@
+"""Score clips with a shipped model through LiteRT, never TensorFlow.
+
+A model is three files in `models/`: NAME.tflite (what runs), NAME.keras (to retrain) and
+NAME.json (the card). The card says which features the model was trained on, where its
+threshold lies and how its scores are calibrated; the detector refuses a model without a
+card or whose file does not match the card's hash, so a user never gets verdicts from a
+model other than the one they think. Long clips are scored in overlapping windows and the
+window scores are kept in the verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spoofvoice import audio
+from spoofvoice.features import FeatureConfig, extract
+from spoofvoice.paths import MODELS_DIR
+from spoofvoice.verdict import BONAFIDE, SPOOF, Segment, Verdict
+
+
+class ModelError(Exception):
+    """A model that cannot be used, said in one sentence."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """The parts of `models/NAME.json` that inference needs (the rest is for people)."""
+
+    name: str
+    path: Path
+    features: FeatureConfig
+    window_seconds: float
+    hop_seconds: float
+    threshold: float
+    uncertainty_band: float
+    platt_a: float
+    platt_b: float
+    tflite: Path
+    tflite_sha256: str
+    raw: dict
+
+    @classmethod
+    def read(cls, card_path: Path) -> ModelCard:
+        name = card_path.stem
+        try:
+            raw = json.loads(card_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"Model {name} has no card ({card_path.name}); it cannot be trusted. Re-export it.") from None
+        except (OSError, ValueError) as error:
+            raise ModelError(f"Model {name}: its card {card_path.name} is unreadable ({error}). Re-export it.") from None
+        try:
+            window = raw["window"]
+            calibration = raw.get("calibration") or {}
+            tflite = raw["files"]["tflite"]
+            return cls(
+                name=raw.get("name", name),
+                path=card_path,
+                features=FeatureConfig.from_dict(raw["features"]),
+                window_seconds=float(window["seconds"]),
+                hop_seconds=float(window.get("hop_seconds", window["seconds"] / 2)),
+                threshold=float(raw["threshold"]["value"]),
+                uncertainty_band=float(raw.get("uncertainty_band", 0.0)),
+                platt_a=float(calibration.get("a", 1.0)),
+                platt_b=float(calibration.get("b", 0.0)),
+                tflite=card_path.parent / tflite["file"],
+                tflite_sha256=str(tflite["sha256"]),
+                raw=raw,
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelError(f"Model {name}: its card is incomplete ({error}). Re-export it.") from None
+
+
+def resolve_card(model: str | os.PathLike, models_dir: Path | None = None) -> Path:
+    """Find a model's card from a name in models/ or a path to its .json or .tflite.
+
+    A card may be an alias (`{"alias_of": "seed-mlp"}`), which is how `default` names the
+    model that ships as the default.
+    """
+    folder = models_dir or MODELS_DIR
+    text = str(model)
+    candidate = Path(text)
+    if candidate.suffix in (".json", ".tflite", ".keras") or os.sep in text:
+        card = candidate.with_suffix(".json")
+    else:
+        card = folder / f"{text}.json"
+    for _ in range(4):
+        if not card.exists():
+            known = ", ".join(list_models(folder)) or "none"
+            raise ModelError(f"No model called {card.stem}. Models available: {known}.")
+        try:
+            raw = json.loads(card.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return card  # ModelCard.read says what is wrong
+        if not isinstance(raw, dict) or "alias_of" not in raw:
+            return card
+        card = card.parent / f"{raw['alias_of']}.json"
+    raise ModelError(f"Model {model}: its aliases go round in a circle. Fix the card.")
+
+
+def list_models(models_dir: Path | None = None) -> list[str]:
+    """Names of the models that have a card in the folder."""
+    folder = models_dir or MODELS_DIR
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Detector:
+    """A loaded model: turns audio into a `Verdict`."""
+
+    def __init__(self, card: ModelCard, num_threads: int = 1) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.card = card
+        self.name = card.name
+        self.threshold = card.threshold
+        self._lock = threading.Lock()  # one interpreter, callers on several threads
+        self._interpreter = Interpreter(model_path=str(card.tflite), num_threads=num_threads)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        self.window_frames = card.features.frames_for(self.window_samples)
+        expected = (self.window_frames, card.features.dims)
+        if tuple(self._input["shape"][1:]) != expected:
+            raise ModelError(
+                f"Model {self.name}: the network expects input {tuple(self._input['shape'][1:])} "
+                f"but its card's features give {expected}. Re-export the model."
+            )
+
+    @classmethod
+    def load(cls, model: str | os.PathLike = "default", models_dir: Path | None = None) -> Detector:
+        """Load by name (`default`, `seed-mlp`) or path, checking the card and the file hash."""
+        card = ModelCard.read(resolve_card(model, models_dir))
+        if not card.tflite.exists():
+            raise ModelError(f"Model {card.name}: its file {card.tflite.name} is missing. Re-install or re-export it.")
+        if sha256_file(card.tflite) != card.tflite_sha256:
+            raise ModelError(
+                f"Model {card.name}: {card.tflite.name} does not match its card (hash differs); "
+                "it may be damaged or replaced. Re-install or re-export it."
+            )
+        return cls(card)
+
+    @property
+    def window_samples(self) -> int:
+        return int(round(self.card.window_seconds * self.card.features.sample_rate))
+
+    def score_file(self, path: str | os.PathLike, max_seconds: float = audio.DEFAULT_MAX_SECONDS, threshold: float | None = None) -> Verdict:
+        """Decode and score one file; raises `audio.AudioError` for unusable input."""
+        return self.score(audio.load(path, sample_rate=self.card.features.sample_rate, max_seconds=max_seconds), threshold)
+
+    def score(self, samples: np.ndarray, threshold: float | None = None) -> Verdict:
+        """Score 16 kHz mono audio; `threshold` overrides the card's for this call."""
+        rate = self.card.features.sample_rate
+        duration = len(samples) / rate
+        starts, frames = self._windows(samples)
+        with self._lock:
+            window_scores = np.array([self._logit(frames[start : start + self.window_frames]) for start in starts])
+        score = float(window_scores.mean())
+        cut = self.threshold if threshold is None else float(threshold)
+        bonafide_probability = _sigmoid(self.card.platt_a * score + self.card.platt_b)
+        hop = self.card.features.hop_length
+        segments = tuple(
+            Segment(
+                start_s=round(start * hop / rate, 3),
+                end_s=round(min(duration, (start * hop + self.window_samples) / rate), 3),
+                score=float(s),
+            )
+            for start, s in zip(starts, window_scores, strict=True)
+        )
+        return Verdict(
+            label=BONAFIDE if score >= cut else SPOOF,
+            score=score,
+            spoof_probability=1.0 - bonafide_probability,
+            duration_s=duration,
+            model=self.name,
+            threshold=cut,
+            uncertain=abs(score - cut) < self.card.uncertainty_band,
+            segments=segments,
+        )
+
+    def _windows(self, samples: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """Frame offsets of overlapping windows over the clip's features, computed once."""
+        size = self.window_samples
+        if len(samples) < size:
+            samples = np.tile(samples, math.ceil(size / max(1, len(samples))))[:size]
+        features = extract(samples, self.card.features)
+        hop_frames = max(1, int(round(self.card.hop_seconds * self.card.features.sample_rate / self.card.features.hop_length)))
+        last = len(features) - self.window_frames
+        starts = list(range(0, last + 1, hop_frames))
+        if starts[-1] != last:
+            starts.append(last)
+        return starts, features
+
+    def _logit(self, window: np.ndarray) -> float:
+        self._interpreter.set_tensor(self._input["index"], window[None].astype(np.float32))
+        self._interpreter.invoke()
+        return float(self._interpreter.get_tensor(self._output["index"]).reshape(-1)[0])
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))

@@ -1,0 +1,168 @@
+"""The one implementation of acoustic features, shared by training and inference.
+
+Training and the shipped detector must compute exactly the same numbers, so both call
+`extract()` with the `FeatureConfig` stored in the model card. numpy only (no scipy, no
+librosa, no TensorFlow): it imports in milliseconds. Conventions follow librosa with
+`center=False` and HTK mel: frames of `n_fft` samples, a periodic Hann window of
+`win_length` centred in each frame, power spectrum, Slaney-normalised triangular filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+
+import numpy as np
+
+KINDS = ("mfcc", "lfcc", "logmel")
+LOG_FLOOR = 1e-10  # power floor before the log, as librosa.power_to_db's amin
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Everything that changes the numbers; stored in each model card."""
+
+    kind: str = "mfcc"
+    sample_rate: int = 16_000
+    n_fft: int = 512
+    win_length: int = 400
+    hop_length: int = 160
+    n_filters: int = 40
+    n_coeffs: int = 20  # cepstral coefficients kept (mfcc, lfcc); ignored by logmel
+    deltas: int = 0  # 0: static only, 1: + delta, 2: + delta and delta-delta
+    fmin: float = 0.0
+    fmax: float | None = None
+    preemphasis: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown feature kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if self.win_length > self.n_fft:
+            raise ValueError("win_length must not exceed n_fft")
+        if self.deltas not in (0, 1, 2):
+            raise ValueError("deltas must be 0, 1 or 2")
+
+    @property
+    def static_dims(self) -> int:
+        return self.n_filters if self.kind == "logmel" else self.n_coeffs
+
+    @property
+    def dims(self) -> int:
+        """Values per frame."""
+        return self.static_dims * (1 + self.deltas)
+
+    def frames_for(self, n_samples: int) -> int:
+        """Frames that `extract` returns for a signal of `n_samples` (center=False)."""
+        return 0 if n_samples < self.n_fft else 1 + (n_samples - self.n_fft) // self.hop_length
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown feature settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+def extract(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """Features of a mono signal at `config.sample_rate`: float32 array (frames, dims)."""
+    power = power_spectrogram(audio, config)
+    if config.kind == "lfcc":
+        bank = linear_filterbank(config.sample_rate, config.n_fft, config.n_filters, config.fmin, config.fmax)
+    else:
+        bank = mel_filterbank(config.sample_rate, config.n_fft, config.n_filters, config.fmin, config.fmax)
+    energies = power @ bank.T
+    if config.kind == "mfcc":
+        static = (10.0 * np.log10(np.maximum(energies, LOG_FLOOR))) @ dct_matrix(config.n_filters, config.n_coeffs).T
+    elif config.kind == "lfcc":
+        static = np.log(np.maximum(energies, LOG_FLOOR)) @ dct_matrix(config.n_filters, config.n_coeffs).T
+    else:
+        static = np.log(np.maximum(energies, LOG_FLOOR))
+    parts = [static]
+    if config.deltas >= 1:
+        parts.append(delta(static))
+    if config.deltas == 2:
+        parts.append(delta(parts[1]))
+    return np.concatenate(parts, axis=1).astype(np.float32) if len(parts) > 1 else static.astype(np.float32)
+
+
+def power_spectrogram(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """|STFT|^2, shape (frames, n_fft // 2 + 1); frames start at 0 (no centre padding)."""
+    signal = np.asarray(audio, dtype=np.float32)
+    if config.preemphasis:
+        signal = np.append(signal[:1], signal[1:] - config.preemphasis * signal[:-1])
+    n_frames = config.frames_for(len(signal))
+    if n_frames == 0:
+        return np.zeros((0, config.n_fft // 2 + 1), dtype=np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(signal, config.n_fft)[:: config.hop_length][:n_frames]
+    spectrum = np.fft.rfft(frames * hann_window(config.win_length, config.n_fft), axis=1)
+    return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def hann_window(win_length: int, n_fft: int) -> np.ndarray:
+    """Periodic Hann window of `win_length`, zero-padded to `n_fft` around the centre."""
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(win_length) / win_length)
+    padded = np.zeros(n_fft, dtype=np.float32)
+    start = (n_fft - win_length) // 2
+    padded[start : start + win_length] = window
+    return padded
+
+
+def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
+    """HTK mel scale."""
+    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
+    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
+
+
+@lru_cache(maxsize=16)
+def mel_filterbank(sample_rate: int, n_fft: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Triangular filters equally spaced on the HTK mel scale, Slaney area-normalised."""
+    top = sample_rate / 2.0 if fmax is None else fmax
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(top), n_filters + 2))
+    return _triangles(edges, sample_rate, n_fft)
+
+
+@lru_cache(maxsize=16)
+def linear_filterbank(sample_rate: int, n_fft: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Triangular filters equally spaced in Hz (LFCC keeps the high band that TTS gets wrong)."""
+    top = sample_rate / 2.0 if fmax is None else fmax
+    return _triangles(np.linspace(fmin, top, n_filters + 2), sample_rate, n_fft)
+
+
+def _triangles(edges: np.ndarray, sample_rate: int, n_fft: int) -> np.ndarray:
+    bins = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
+    widths = np.diff(edges)
+    ramps = edges[:, None] - bins[None, :]
+    n_filters = len(edges) - 2
+    lower = -ramps[:n_filters] / widths[:n_filters, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    weights *= (2.0 / (edges[2:] - edges[:n_filters]))[:, None]
+    return weights.astype(np.float32)
+
+
+@lru_cache(maxsize=16)
+def dct_matrix(n_inputs: int, n_outputs: int) -> np.ndarray:
+    """Orthonormal DCT-II basis (rows = coefficients), as scipy.fft.dct(norm='ortho')."""
+    n = np.arange(n_inputs)
+    k = np.arange(n_outputs)[:, None]
+    basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_inputs)) * np.sqrt(2.0 / n_inputs)
+    basis[0] /= np.sqrt(2.0)
+    return basis.astype(np.float32)
+
+
+def delta(values: np.ndarray, width: int = 2) -> np.ndarray:
+    """HTK regression deltas over +-`width` frames, edges repeated."""
+    if len(values) == 0:
+        return values.copy()
+    padded = np.pad(values, ((width, width), (0, 0)), mode="edge")
+    n = len(values)
+    numerator = sum(k * (padded[width + k : width + k + n] - padded[width - k : width - k + n]) for k in range(1, width + 1))
+    return (numerator / (2.0 * sum(k * k for k in range(1, width + 1)))).astype(np.float32)

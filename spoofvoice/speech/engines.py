@@ -1,0 +1,187 @@
+"""Speech engines: turn text into an audio file (espeak-ng, gTTS) or speak it directly
+(speech-dispatcher), or do nothing (none).
+
+File engines return a Synthesis that the player plays and the capture folder copies; direct
+engines return a Playback handle of their own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from spoofvoice.speech.player import Playback
+
+DEFAULT_OFFLINE_VOICE = "en-us+f3"
+ENGINE_NAMES = ("gtts", "espeak", "speechd", "none")
+_ALIASES = {
+    "google": "gtts",
+    "online": "gtts",
+    "espeak-ng": "espeak",
+    "offline": "espeak",
+    "speech-dispatcher": "speechd",
+    "spd": "speechd",
+    "screen-reader": "speechd",
+    "off": "none",
+    "text": "none",
+}
+SYNTH_TIMEOUT_S = 15.0
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine cannot run here; the message says why in one sentence."""
+
+
+@dataclass(frozen=True)
+class VoiceParams:
+    """What every engine needs to know about the voice, read fresh for each utterance."""
+
+    language: str = "en"
+    rate: float = 1.0
+    volume: float = 1.0
+    offline_voice: str = DEFAULT_OFFLINE_VOICE
+    tld: str = "com"
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """An audio file for one utterance; temporary files are deleted after playback."""
+
+    path: Path
+    engine: str
+    temporary: bool = False
+
+    def discard(self) -> None:
+        if self.temporary:
+            self.path.unlink(missing_ok=True)
+
+
+def normalise_engine_name(name: str) -> str:
+    """Accept the names people use ("espeak-ng", "speech-dispatcher", "off")."""
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in ENGINE_NAMES:
+        raise ValueError(f"Unknown voice {name!r}; choose one of {', '.join(ENGINE_NAMES)}.")
+    return key
+
+
+def scratch_file(suffix: str) -> Path:
+    """A temp file for one utterance's audio."""
+    fd, tmp = tempfile.mkstemp(prefix="spoofvoice-say-", suffix=suffix)
+    os.close(fd)
+    return Path(tmp)
+
+
+class EspeakEngine:
+    """espeak-ng: offline, instant, native rate. Default voice en-us+f3, which offline
+    recognisers (pocketsphinx) understand, unlike espeak-ng's default male voice."""
+
+    name = "espeak"
+    direct = False
+    BASE_WPM = 175
+
+    def __init__(self) -> None:
+        self.executable = shutil.which("espeak-ng") or shutil.which("espeak")
+        if not self.executable:
+            raise EngineUnavailable(
+                "The offline voice needs espeak-ng; install it with: apt-get install espeak-ng."
+            )
+
+    def voice_for(self, params: VoiceParams) -> str:
+        if params.language.lower().startswith("en"):
+            return params.offline_voice
+        variant = params.offline_voice.partition("+")[2]
+        return f"{params.language}+{variant}" if variant else params.language
+
+    def synthesize(self, text: str, params: VoiceParams) -> Synthesis:
+        out = scratch_file(".wav")
+        command = [
+            self.executable, "-v", self.voice_for(params),
+            "-s", str(int(round(self.BASE_WPM * params.rate))),
+            "-a", str(int(round(100 * params.volume))),
+            "-w", str(out), "--stdin",
+        ]
+        try:
+            done = subprocess.run(
+                command, input=text.encode("utf-8"), capture_output=True, timeout=SYNTH_TIMEOUT_S
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            out.unlink(missing_ok=True)
+            raise EngineUnavailable(f"The offline voice failed to run ({exc}).") from exc
+        if done.returncode != 0 or out.stat().st_size == 0:
+            out.unlink(missing_ok=True)
+            reason = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            raise EngineUnavailable(f"The offline voice failed: {reason}.")
+        return Synthesis(out, self.name, temporary=True)
+
+
+class ProcessPlayback:
+    """A speaking child process (spd-say -w): playing until it exits."""
+
+    def __init__(self, process: subprocess.Popen, stop_command: list[str] | None = None) -> None:
+        self._process = process
+        self._stop_command = stop_command
+
+    def is_playing(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        if self._stop_command:
+            try:
+                subprocess.run(self._stop_command, capture_output=True, timeout=2.0)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+class SpeechDispatcherEngine:
+    """speech-dispatcher via spd-say: the user's own screen-reader voice, with our priority
+    class passed through so speechd arbitrates against the screen reader itself."""
+
+    name = "speechd"
+    direct = True
+
+    def __init__(self) -> None:
+        self.executable = shutil.which("spd-say")
+        if not self.executable:
+            raise EngineUnavailable(
+                "The screen-reader voice needs speech-dispatcher, which is not installed "
+                "(spd-say not found)."
+            )
+
+    def command(self, text: str, params: VoiceParams, priority: str) -> list[str]:
+        rate = int(max(-100, min(100, round(100 * math.log2(params.rate)))))
+        volume = int(max(-100, min(100, round(200 * params.volume - 100))))
+        return [
+            self.executable, "--wait", "-P", priority, "-r", str(rate), "-i", str(volume),
+            "-l", params.language, "--", text,
+        ]
+
+    def speak(self, text: str, params: VoiceParams, priority: str) -> Playback:
+        process = subprocess.Popen(
+            self.command(text, params, priority),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return ProcessPlayback(process, stop_command=[self.executable, "--stop"])
+
+
+class SilentEngine:
+    """none: text only."""
+
+    name = "none"
+    direct = True
+
+    def speak(self, text: str, params: VoiceParams, priority: str) -> Playback | None:
+        return None

@@ -1,0 +1,49 @@
+"""How a verdict looks as a line and sounds as a sentence, the same everywhere.
+
+`check`, the session and the watch folder all print `SPOOF 97% interview.wav` and speak
+"Spoof. 97 percent. interview.", so logs, braille displays and ears read them alike.
+"""
+
+from __future__ import annotations
+
+from spoofvoice.verdict import SPOOF, Verdict
+
+
+def percent(probability: float) -> int:
+    """A whole percent that never claims certainty the model cannot have (1..99)."""
+    return min(99, max(1, int(round(probability * 100))))
+
+
+def verdict_line(verdict: Verdict, shown_path: str) -> str:
+    """`SPOOF 97% name.wav`, `BONAFIDE 88% name.wav` or `UNCERTAIN 55% spoof name.wav`."""
+    if verdict.uncertain:
+        return f"UNCERTAIN {percent(verdict.spoof_probability)}% spoof {shown_path}"
+    return f"{verdict.label.upper()} {percent(verdict.confidence)}% {shown_path}"
+
+
+def error_line(shown_path: str, reason: str) -> str:
+    """`ERROR name.m4a: not an audio file`."""
+    return f"ERROR {shown_path}: {reason}"
+
+
+def spoken_verdict(verdict: Verdict, name: str) -> str:
+    """"Spoof. 97 percent. interview." — the verdict word first."""
+    from spoofvoice.speech.phrasing import spoken_verdict as phrase
+
+    return phrase(verdict.label, verdict.spoof_probability, name, uncertain=verdict.uncertain)
+
+
+def announce_verdict(context, verdict: Verdict, shown_path: str) -> None:
+    """Print the line and speak the sentence; a spoof is `important` with its earcon."""
+    spoof = verdict.label == SPOOF and not verdict.uncertain
+    context.say(
+        spoken_verdict(verdict, shown_path),
+        "important" if spoof else "message",
+        display=verdict_line(verdict, shown_path),
+        earcon="spoof" if spoof else "bonafide",
+    )
+
+
+def announce_error(context, shown_path: str, sentence: str, reason: str) -> None:
+    """Print `ERROR path: reason` and speak the full sentence with the error earcon."""
+    context.say(sentence, "important", display=error_line(shown_path, reason), earcon="error")
