@@ -1,0 +1,359 @@
+"""`spoofvoice eval`: score a labelled dataset with a model and measure it the ASVspoof way.
+
+Reading, scoring and measuring are kept in separate functions: ``compute_metrics`` works on
+scores alone (so training can reuse it on dev scores), ``evaluate`` adds the dataset and the
+detector, and ``run_eval`` is the command that prints, speaks and sets the exit status.
+
+Seen and unseen: a speaker or an attack is "seen" when the data it was trained on held it.
+That is read from the dataset's ``corpus.json`` when there is one, otherwise from the train
+split of the same dataset (the ASVspoof 2019 LA layout and the local corpus both ship one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from training import metrics as m
+from training.report import NO_ATTACK, ScoredTrial, metrics_json, spoken_summary, write_report
+
+# The ASVspoof layouts hold train/dev/eval parts: evaluation means the eval part.
+DEFAULT_SUBSET = {
+    "asvspoof2019-la": "eval",
+    "asvspoof2021-la": "eval",
+    "asvspoof2021-df": "eval",
+    "asvspoof5": "eval",
+}
+PROGRESS_STEPS = 10  # progress lines per run: one every 10 percent
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingCoverage:
+    """What the model saw in training: speaker ids and attack ids."""
+
+    speakers: frozenset[str]
+    attacks: frozenset[str]
+    source: str  # where this came from, said in the report
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def compute_metrics(
+    trials: Sequence[ScoredTrial],
+    predicted: Sequence[str],
+    *,
+    threshold: float | None = None,
+    speaker_groups: Sequence[str] | None = None,
+    seen_attacks: Iterable[str] | None = None,
+    asv: m.AsvScores | None = None,
+) -> dict[str, Any]:
+    """Every metric of the report from scored trials and the labels the detector gave.
+
+    ``predicted`` holds the detector's label per trial (its shipped threshold applied), so
+    accuracy, precision and recall are exactly what a user of the model would have seen.
+    ``speaker_groups`` names each trial's group ("seen" or "unseen"); ``seen_attacks`` lists
+    the attack ids of the training data. Rates are fractions; see training.metrics for the
+    positive-class conventions.
+    """
+    if len(predicted) != len(trials):
+        raise m.MetricError(f"There are {len(trials)} trials but {len(predicted)} predictions.")
+    labels = [t.key for t in trials]
+    scores = [t.score for t in trials]
+    attacks = [t.attack for t in trials]
+    bonafide, spoof = m.split_by_label(scores, labels)
+    eer, eer_threshold = m.eer_with_threshold(bonafide, spoof)  # raises on one class
+    result: dict[str, Any] = {
+        "counts": {"bonafide": int(bonafide.size), "spoof": int(spoof.size)},
+        "threshold": threshold,
+        "positive_class": {"precision_recall": m.SPOOF, "eer_roc_tdcf": m.BONAFIDE},
+        "accuracy": m.accuracy(labels, predicted),
+        "precision": m.precision(labels, predicted),
+        "recall": m.recall(labels, predicted),
+        "confusion": m.confusion(labels, predicted),
+        "roc_auc": m.roc_auc(bonafide, spoof),
+        "eer": eer,
+        "eer_threshold": eer_threshold,
+        "per_attack_eer": m.per_attack_eer(scores, labels, attacks),
+        "speakers": None,
+        "attacks": None,
+        "min_tdcf": None,
+        "tdcf": None,
+    }
+    if speaker_groups is not None:
+        result["speakers"] = m.accuracy_by_group(labels, predicted, speaker_groups)
+    if seen_attacks is not None:
+        result["attacks"] = _attack_groups(scores, labels, attacks, set(seen_attacks))
+    if asv is not None:
+        tdcf = m.min_tdcf(bonafide, spoof, asv)
+        result["tdcf"] = tdcf
+        result["min_tdcf"] = tdcf["min_tdcf"]
+    return result
+
+
+def _attack_groups(
+    scores: Sequence[float], labels: Sequence[str], attacks: Sequence[str], seen: set[str]
+) -> dict[str, dict[str, Any]]:
+    """EER of seen-attack spoofs and of unseen-attack spoofs, each against all bonafide."""
+    bonafide = [s for s, k in zip(scores, labels, strict=True) if k == m.BONAFIDE]
+    groups: dict[str, dict[str, Any]] = {}
+    for name, wanted in (("seen", True), ("unseen", False)):
+        chosen = [
+            (s, a)
+            for s, k, a in zip(scores, labels, attacks, strict=True)
+            if k == m.SPOOF and (a in seen) == wanted
+        ]
+        if chosen:
+            groups[name] = {
+                "eer": m.eer(bonafide, [s for s, _ in chosen]),
+                "attacks": sorted({a for _, a in chosen}),
+                "count": len(chosen),
+            }
+    return groups
+
+
+# --------------------------------------------------------------------------- training coverage
+
+
+def read_coverage(kind: str, root: Path) -> TrainingCoverage | None:
+    """Speakers and attacks of the training data, or None when the dataset cannot say."""
+    from_file = _coverage_from_corpus_json(root)
+    if from_file is not None:
+        return from_file
+    if kind not in DEFAULT_SUBSET:
+        return None
+    from training.datasets import read_dataset
+
+    try:
+        train = list(read_dataset(kind, root, subset="train"))
+    except Exception:  # a dataset without a train part (2021 LA/DF keys) simply has no split
+        return None
+    if not train:
+        return None
+    return TrainingCoverage(
+        speakers=frozenset(str(t.speaker) for t in train if t.speaker),
+        attacks=frozenset(_attack_id(t.attack) for t in train if t.label == m.SPOOF),
+        source="the train split of the same dataset",
+    )
+
+
+def _coverage_from_corpus_json(root: Path) -> TrainingCoverage | None:
+    """The corpus builder's record of which speakers and attacks went into training."""
+    for candidate in (root / "corpus.json", root / "LA" / "corpus.json"):
+        if not candidate.is_file():
+            continue
+        try:
+            data = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise m.MetricError(
+                f"{candidate} is not readable JSON ({error}); rebuild the corpus."
+            ) from None
+        speakers = _train_entries(data, "speakers")
+        attacks = _train_entries(data, "attacks")
+        if speakers is None and attacks is None:
+            return None
+        return TrainingCoverage(
+            speakers=frozenset(speakers or ()),
+            attacks=frozenset(attacks or ()),
+            source=str(candidate),
+        )
+    return None
+
+
+def _train_entries(data: Any, what: str) -> list[str] | None:
+    """``data["splits"]["train"][what]`` or ``data[what]["train"]``: ids as strings."""
+    if not isinstance(data, Mapping):
+        return None
+    splits = data.get("splits")
+    if isinstance(splits, Mapping) and isinstance(splits.get("train"), Mapping):
+        entries = splits["train"].get(what)
+    elif isinstance(data.get(what), Mapping):
+        entries = data[what].get("train")
+    else:
+        entries = None
+    if isinstance(entries, Mapping):  # {"S01": "description"} or {"LA_0079": count}
+        entries = list(entries)
+    if not isinstance(entries, list):
+        return None
+    return [str(e) for e in entries]
+
+
+def _attack_id(attack: Any) -> str:
+    """The attack field of a score-file line: '-' for bonafide or a missing id."""
+    text = str(attack).strip() if attack is not None else ""
+    return text or NO_ATTACK
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluate(
+    model: str,
+    dataset_kind: str,
+    data: Path,
+    report_dir: Path | None = None,
+    asv_scores: Path | None = None,
+    log: Log = print,
+    *,
+    subset: str | None = None,
+    workers: int = 0,
+) -> dict[str, Any]:
+    """Score every clip of a labelled dataset with a model; return (and optionally write) metrics.
+
+    ``subset`` defaults to "eval" for the ASVspoof layouts and to everything otherwise.
+    ``log`` receives short progress lines. Raises MetricError, the dataset reader's error or
+    the detector's ModelError with a sentence a person can act on.
+    """
+    from spoofvoice.check import score_paths
+    from spoofvoice.detector import Detector
+    from training.datasets import read_dataset
+
+    data = Path(data)
+    asv = m.read_asv_scores(Path(asv_scores)) if asv_scores is not None else None
+    detector = Detector.load(model)
+    chosen_subset = subset if subset is not None else DEFAULT_SUBSET.get(dataset_kind)
+    trials = list(read_dataset(dataset_kind, data, subset=chosen_subset))
+    if not trials:
+        where = f" in its {chosen_subset} part" if chosen_subset else ""
+        raise m.MetricError(f"{data} has no clips{where}; check the folder and the dataset kind.")
+    log(f"Evaluating {detector.name} on {len(trials)} clips.")
+
+    scored: list[ScoredTrial] = []
+    predicted: list[str] = []
+    speakers: list[str] = []
+    failed: list[dict[str, str]] = []
+    paths = [str(t.path) for t in trials]
+    step = max(1, -(-len(trials) // PROGRESS_STEPS))
+    outcomes = score_paths(str(detector.card.path), paths, workers=workers)
+    for done, (trial, outcome) in enumerate(zip(trials, outcomes, strict=True), start=1):
+        if outcome.verdict is None:
+            failed.append({"path": outcome.path, "error": outcome.error or "unreadable"})
+        else:
+            scored.append(
+                ScoredTrial(
+                    utt_id=Path(trial.path).stem,
+                    attack=_attack_id(trial.attack) if trial.label == m.SPOOF else NO_ATTACK,
+                    key=trial.label,
+                    score=outcome.verdict.score,
+                )
+            )
+            predicted.append(outcome.verdict.label)
+            speakers.append(str(trial.speaker) if trial.speaker else "")
+        if done % step == 0 and done < len(trials):
+            log(f"Scored {done} of {len(trials)} clips.")
+    if not scored:
+        raise m.MetricError(
+            f"None of the {len(trials)} clips in {data} could be read; first error: "
+            f"{failed[0]['error']}"
+        )
+
+    coverage = read_coverage(dataset_kind, data)
+    groups = None
+    if coverage is not None and coverage.speakers:
+        groups = ["seen" if s in coverage.speakers else "unseen" for s in speakers]
+    result = compute_metrics(
+        scored,
+        predicted,
+        threshold=detector.threshold,
+        speaker_groups=groups,
+        seen_attacks=coverage.attacks if coverage is not None and coverage.attacks else None,
+        asv=asv,
+    )
+    result.update(
+        {
+            "model": detector.name,
+            "dataset": dataset_kind,
+            "data": str(data),
+            "subset": chosen_subset,
+            "seen_from": coverage.source if coverage is not None else None,
+            "asv_scores": str(asv_scores) if asv_scores is not None else None,
+            "failed": failed,
+            "report": None,
+        }
+    )
+    if report_dir is not None:
+        result["report"] = str(report_dir)
+        write_report(Path(report_dir), scored, result)
+    return result
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `eval`, shared by the CLI and the session."""
+    parser.add_argument("--model", metavar="M", help="model name in models/ or path to a model card (default: your chosen model)")
+    parser.add_argument("--dataset", required=True, metavar="KIND", help="asvspoof2019-la, asvspoof2021-la, asvspoof2021-df, asvspoof5, in-the-wild or folder")
+    parser.add_argument("--data", required=True, metavar="DIR", help="the dataset's root folder")
+    parser.add_argument("--report", metavar="DIR", help="write scores.txt, metrics.json, summary.txt, det.png and roc.png here")
+    parser.add_argument("--asv-scores", metavar="FILE", help="the ASVspoof 2019 ASV score file, to compute min t-DCF")
+    parser.add_argument("--subset", metavar="PART", help="which part to evaluate (default: eval for ASVspoof layouts, all otherwise)")
+    parser.add_argument("--json", action="store_true", help="print metrics.json to standard output")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for scoring (default: one per core)")
+
+
+def run_eval(args: argparse.Namespace, context) -> int:
+    """The `eval` command: exit 0 with metrics, 1 when evaluation could not be done."""
+    from spoofvoice.detector import ModelError
+
+    model = args.model or context.settings.model
+    errors: tuple[type[BaseException], ...] = (m.MetricError, ModelError, OSError)
+    dataset_error = _dataset_error_type()
+    if dataset_error is not None:
+        errors = (*errors, dataset_error)
+    quiet = bool(args.json)  # standard output carries only metrics.json then
+
+    def log(line: str) -> None:
+        if not quiet:
+            context.say(line, "progress")
+
+    try:
+        result = evaluate(
+            model,
+            args.dataset,
+            Path(args.data),
+            Path(args.report) if args.report else None,
+            Path(args.asv_scores) if args.asv_scores else None,
+            log=log,
+            subset=args.subset,
+            workers=args.workers,
+        )
+    except errors as error:
+        context.say(_sentence(error), "important", earcon="error")
+        return 1
+    if quiet:
+        sys.stdout.write(metrics_json(result))
+        sys.stdout.flush()
+        return 0
+    sentences = spoken_summary(result, context.verbosity)
+    context.say(" ".join(sentences), "message", earcon="done", final=True)
+    if result["report"]:
+        context.say(f"Report written to {result['report']}.", "message", final=True)
+    if result["failed"]:
+        context.say(f"{len(result['failed'])} clips could not be read and were left out.", "message")
+    return 0
+
+
+def _dataset_error_type() -> type[BaseException] | None:
+    """The dataset readers' error class, if they define one."""
+    try:
+        from training import datasets
+    except ImportError:
+        return None
+    error = getattr(datasets, "DatasetError", None)
+    return error if isinstance(error, type) and issubclass(error, BaseException) else None
+
+
+def _sentence(error: BaseException) -> str:
+    if isinstance(error, OSError) and not str(error).endswith("."):
+        name = getattr(error, "filename", None)
+        reason = error.strerror or str(error)
+        return f"Cannot read {name}: {reason}." if name else f"{reason}."
+    return str(error)
