@@ -41,6 +41,17 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for large folders (default: one per core)")
 
 
+def _eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="M", help="model name in models/ or path to a model card (default: your chosen model)")
+    parser.add_argument("--dataset", required=True, metavar="KIND", help="asvspoof2019-la, asvspoof2021-la, asvspoof2021-df, asvspoof5, in-the-wild or folder")
+    parser.add_argument("--data", required=True, metavar="DIR", help="the dataset's root folder")
+    parser.add_argument("--report", metavar="DIR", help="write scores.txt, metrics.json, summary.txt, det.png and roc.png into DIR")
+    parser.add_argument("--asv-scores", metavar="FILE", help="the ASVspoof 2019 ASV score file, for min t-DCF")
+    parser.add_argument("--subset", metavar="PART", help="which part to evaluate (default: eval for the ASVspoof layouts, everything otherwise)")
+    parser.add_argument("--json", action="store_true", help="print metrics.json to standard output")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for scoring (default: one per core)")
+
+
 COMMANDS: list[Command] = [
     Command(
         name="check",
@@ -52,6 +63,19 @@ COMMANDS: list[Command] = [
         ),
         configure=_check_arguments,
         target="spoofvoice.check:run_check",
+    ),
+    Command(
+        name="eval",
+        summary="Evaluate a model on a labelled dataset: EER, accuracy and more.",
+        details=(
+            "eval, then dash dash dataset and the kind, such as folder or asvspoof2019-la, "
+            "and dash dash data and the folder. It scores every clip, then says the equal error rate "
+            "and the accuracy. Add dash dash report and a folder for the score file, metrics, "
+            "a summary and plots. Add dash dash asv-scores with the ASVspoof 2019 ASV score file "
+            "for the min t-DCF."
+        ),
+        configure=_eval_arguments,
+        target="training.evaluate:run_eval",
     ),
 ]
 
