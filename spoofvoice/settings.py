@@ -30,6 +30,8 @@ class Settings:
     verbosity: str = "normal"  # brief | normal | verbose
     earcons: bool = True
     muted: bool = False
+    offline_voice: str = "en-us+f3"  # espeak-ng voice; offline recognisers understand it
+    speech_cache_mb: int = 200  # bound on the gTTS audio cache
     typing_interrupts: bool = True
 
     def save(self, path: Path | None = None) -> None:
