@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from spoofvoice import audio
-from spoofvoice.features import FeatureConfig, extract
+from spoofvoice.features import FeatureConfig, extract, pad_by_repetition
 from spoofvoice.paths import MODELS_DIR
 from spoofvoice.verdict import BONAFIDE, SPOOF, Segment, Verdict
 
@@ -164,19 +164,21 @@ class Detector:
 
     def score(self, samples: np.ndarray, threshold: float | None = None) -> Verdict:
         """Score 16 kHz mono audio; `threshold` overrides the card's for this call."""
-        rate = self.card.features.sample_rate
-        duration = len(samples) / rate
-        starts, frames = self._windows(samples)
+        features = extract(pad_by_repetition(samples, self.window_samples), self.card.features)
+        return self.score_features(features, len(samples) / self.card.features.sample_rate, threshold)
+
+    def score_features(self, features: np.ndarray, duration_s: float, threshold: float | None = None) -> Verdict:
+        """Score a clip's features (already padded to a window): the mean of window logits."""
+        starts = self.window_starts(len(features))
         with self._lock:
-            window_scores = np.array([self._logit(frames[start : start + self.window_frames]) for start in starts])
+            window_scores = np.array([self._logit(features[start : start + self.window_frames]) for start in starts])
         score = float(window_scores.mean())
         cut = self.threshold if threshold is None else float(threshold)
-        bonafide_probability = _sigmoid(self.card.platt_a * score + self.card.platt_b)
-        hop = self.card.features.hop_length
+        rate, hop = self.card.features.sample_rate, self.card.features.hop_length
         segments = tuple(
             Segment(
                 start_s=round(start * hop / rate, 3),
-                end_s=round(min(duration, (start * hop + self.window_samples) / rate), 3),
+                end_s=round(min(duration_s, (start * hop + self.window_samples) / rate), 3),
                 score=float(s),
             )
             for start, s in zip(starts, window_scores, strict=True)
@@ -184,26 +186,22 @@ class Detector:
         return Verdict(
             label=BONAFIDE if score >= cut else SPOOF,
             score=score,
-            spoof_probability=1.0 - bonafide_probability,
-            duration_s=duration,
+            spoof_probability=1.0 - _sigmoid(self.card.platt_a * score + self.card.platt_b),
+            duration_s=duration_s,
             model=self.name,
             threshold=cut,
             uncertain=abs(score - cut) < self.card.uncertainty_band,
             segments=segments,
         )
 
-    def _windows(self, samples: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """Frame offsets of overlapping windows over the clip's features, computed once."""
-        size = self.window_samples
-        if len(samples) < size:
-            samples = np.tile(samples, math.ceil(size / max(1, len(samples))))[:size]
-        features = extract(samples, self.card.features)
+    def window_starts(self, n_frames: int) -> list[int]:
+        """First frame of each overlapping window; the last window ends with the clip."""
         hop_frames = max(1, int(round(self.card.hop_seconds * self.card.features.sample_rate / self.card.features.hop_length)))
-        last = len(features) - self.window_frames
+        last = max(0, n_frames - self.window_frames)
         starts = list(range(0, last + 1, hop_frames))
         if starts[-1] != last:
             starts.append(last)
-        return starts, features
+        return starts
 
     def _logit(self, window: np.ndarray) -> float:
         self._interpreter.set_tensor(self._input["index"], window[None].astype(np.float32))

@@ -89,6 +89,17 @@ def extract(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     return np.concatenate(parts, axis=1).astype(np.float32) if len(parts) > 1 else static.astype(np.float32)
 
 
+def pad_by_repetition(samples: np.ndarray, size: int) -> np.ndarray:
+    """Repeat a clip shorter than `size` samples until it fills the model's window.
+
+    Training and inference pad the same way, so a short clip looks the same to both.
+    """
+    if len(samples) >= size:
+        return samples
+    repeats = -(-size // max(1, len(samples)))
+    return np.tile(samples, repeats)[:size]
+
+
 def power_spectrogram(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """|STFT|^2, shape (frames, n_fft // 2 + 1); frames start at 0 (no centre padding)."""
     signal = np.asarray(audio, dtype=np.float32)

@@ -1,0 +1,101 @@
+"""One JSON file per experiment (training/configs/NAME.json), read into a checked dataclass.
+
+Plain JSON types only: a boolean written as a string is refused, so a config means what it says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from spoofvoice.features import FeatureConfig
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used, naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    name: str
+    architecture: str
+    features: FeatureConfig
+    window_seconds: float = 4.0
+    hop_seconds: float = 2.0
+    description: str = ""
+    architecture_params: dict = field(default_factory=dict)
+    optimizer: dict = field(default_factory=lambda: {"name": "adam", "learning_rate": 0.001})
+    epochs: int = 20
+    batch_size: int = 32
+    seed: int = 0
+    folds: int = 1
+    early_stopping_patience: int = 5
+    class_weights: bool = True
+    uncertainty_band: float = 0.0
+    data: dict = field(default_factory=lambda: {"train_subset": "train", "dev_subset": "dev", "eval_subset": "eval"})
+    augmentation: dict = field(default_factory=dict)
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        """The config as written in the model card."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("features", "source")}
+        out["features"] = self.features.to_dict()
+        return out
+
+
+_TYPES = {
+    "name": str, "architecture": str, "description": str, "architecture_params": dict, "optimizer": dict,
+    "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
+    "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict,
+}
+
+
+def resolve_config(config: str | Path) -> Path:
+    """A config path, or the name of one in training/configs."""
+    path = Path(config)
+    if path.exists():
+        return path
+    named = CONFIG_DIR / f"{config}.json"
+    if named.exists():
+        return named
+    known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.json")))
+    raise ConfigError(f"No config called {config}. Known configs: {known}.")
+
+
+def load_config(config: str | Path) -> TrainConfig:
+    """Read and check an experiment config."""
+    path = resolve_config(config)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ConfigError(f"{path.name}: not valid JSON ({error}).") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: the config must be a JSON object.")
+    values: dict = {}
+    for key, value in raw.items():
+        if key in ("features", "window"):
+            continue
+        expected = _TYPES.get(key)
+        if expected is None:
+            raise ConfigError(f"{path.name}: unknown key {key!r}.")
+        if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
+            raise ConfigError(f"{path.name}: {key!r} must be of type {getattr(expected, '__name__', 'number')}, not {value!r}.")
+        values[key] = value
+    for key in ("name", "architecture", "features"):
+        if key not in raw:
+            raise ConfigError(f"{path.name}: the key {key!r} is required.")
+    try:
+        features = FeatureConfig.from_dict(raw["features"])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{path.name}: features: {error}.") from None
+    window = raw.get("window", {})
+    return TrainConfig(
+        features=features,
+        window_seconds=float(window.get("seconds", 4.0)),
+        hop_seconds=float(window.get("hop_seconds", window.get("seconds", 4.0) / 2)),
+        source=str(path),
+        **values,
+    )

@@ -1,0 +1,93 @@
+"""Features computed once and kept on disk, keyed by file content and feature config.
+
+A second training run on the same data reads the cached arrays instead of decoding audio.
+Files are written to a temporary name and renamed, so an interrupted run never leaves a
+broken entry. The cache holds the features of each clip padded to the model window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from spoofvoice import audio
+from spoofvoice.features import FeatureConfig, extract, pad_by_repetition
+from spoofvoice.paths import cache_dir
+
+
+def config_key(config: FeatureConfig, window_samples: int) -> str:
+    text = json.dumps({"features": config.to_dict(), "window": window_samples}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_key(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def clip_features(path: Path, config: FeatureConfig, window_samples: int) -> np.ndarray:
+    """Features of one clip, padded by repetition to at least one window."""
+    samples = audio.load(path, sample_rate=config.sample_rate)
+    return extract(pad_by_repetition(samples, window_samples), config)
+
+
+def _cached(job: tuple[str, FeatureConfig, int, str]) -> tuple[np.ndarray, bool]:
+    path, config, window_samples, folder = job
+    target = Path(folder) / f"{file_key(Path(path))}.npy"
+    if target.exists():
+        try:
+            return np.load(target), True
+        except (OSError, ValueError):
+            target.unlink(missing_ok=True)
+    features = clip_features(Path(path), config, window_samples)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        np.save(handle, features)
+    os.replace(tmp, target)
+    return features, False
+
+
+def features_for(
+    paths: Sequence[Path],
+    config: FeatureConfig,
+    window_samples: int,
+    workers: int = 0,
+    log: Callable[[str], None] | None = None,
+    root: Path | None = None,
+) -> list[np.ndarray]:
+    """Features of every clip, in order, from the cache where possible."""
+    folder = (root or cache_dir() / "features") / config_key(config, window_samples)
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(p), config, window_samples, str(folder)) for p in paths]
+    workers = workers or os.cpu_count() or 1
+    results: list[np.ndarray] = []
+    reused = 0
+    step = max(1, len(jobs) // 10)
+    if workers > 1 and len(jobs) > 64:
+        with ProcessPoolExecutor(workers) as pool:
+            outputs = pool.map(_cached, jobs, chunksize=16)
+            for index, (features, hit) in enumerate(outputs, 1):
+                results.append(features)
+                reused += hit
+                if log and index % step == 0:
+                    log(f"Features: {index} of {len(jobs)} clips.")
+    else:
+        for index, job in enumerate(jobs, 1):
+            features, hit = _cached(job)
+            results.append(features)
+            reused += hit
+            if log and index % step == 0 and len(jobs) > 64:
+                log(f"Features: {index} of {len(jobs)} clips.")
+    if log:
+        log(f"Features ready for {len(jobs)} clips; {reused} came from the cache.")
+    return results
