@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,9 @@ DEFAULT_SUBSET = {
     "asvspoof2021-df": "eval",
     "asvspoof5": "eval",
 }
-PROGRESS_STEPS = 10  # progress lines per run: one every 10 percent
+# Progress lines are sparse: at most one per 10 percent of the clips AND per 30 seconds.
+PROGRESS_STEPS = 10
+PROGRESS_SECONDS = 30.0
 
 Log = Callable[[str], None]
 
@@ -231,6 +234,7 @@ def evaluate(
     failed: list[dict[str, str]] = []
     paths = [str(t.path) for t in trials]
     step = max(1, -(-len(trials) // PROGRESS_STEPS))
+    last_line, last_done = time.monotonic(), 0
     outcomes = score_paths(str(detector.card.path), paths, workers=workers)
     for done, (trial, outcome) in enumerate(zip(trials, outcomes, strict=True), start=1):
         if outcome.verdict is None:
@@ -246,8 +250,10 @@ def evaluate(
             )
             predicted.append(outcome.verdict.label)
             speakers.append(str(trial.speaker) if trial.speaker else "")
-        if done % step == 0 and done < len(trials):
+        now = time.monotonic()
+        if done - last_done >= step and now - last_line >= PROGRESS_SECONDS and done < len(trials):
             log(f"Scored {done} of {len(trials)} clips.")
+            last_line, last_done = now, done
     if not scored:
         raise m.MetricError(
             f"None of the {len(trials)} clips in {data} could be read; first error: "
@@ -287,20 +293,8 @@ def evaluate(
 # --------------------------------------------------------------------------- the command
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    """Arguments of `eval`, shared by the CLI and the session."""
-    parser.add_argument("--model", metavar="M", help="model name in models/ or path to a model card (default: your chosen model)")
-    parser.add_argument("--dataset", required=True, metavar="KIND", help="asvspoof2019-la, asvspoof2021-la, asvspoof2021-df, asvspoof5, in-the-wild or folder")
-    parser.add_argument("--data", required=True, metavar="DIR", help="the dataset's root folder")
-    parser.add_argument("--report", metavar="DIR", help="write scores.txt, metrics.json, summary.txt, det.png and roc.png here")
-    parser.add_argument("--asv-scores", metavar="FILE", help="the ASVspoof 2019 ASV score file, to compute min t-DCF")
-    parser.add_argument("--subset", metavar="PART", help="which part to evaluate (default: eval for ASVspoof layouts, all otherwise)")
-    parser.add_argument("--json", action="store_true", help="print metrics.json to standard output")
-    parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for scoring (default: one per core)")
-
-
 def run_eval(args: argparse.Namespace, context) -> int:
-    """The `eval` command: exit 0 with metrics, 1 when evaluation could not be done."""
+    """The `eval` command (arguments in spoofvoice/commands.py): exit 0 with metrics, else 1."""
     from spoofvoice.detector import ModelError
 
     model = args.model or context.settings.model
@@ -326,6 +320,8 @@ def run_eval(args: argparse.Namespace, context) -> int:
             workers=args.workers,
         )
     except errors as error:
+        if quiet:  # standard output stays pure JSON; the reason still reaches the user
+            print(_sentence(error), file=sys.stderr, flush=True)
         context.say(_sentence(error), "important", earcon="error")
         return 1
     if quiet:
