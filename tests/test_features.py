@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spoofvoice import audio
-from spoofvoice.features import FeatureConfig, delta, dct_matrix, extract, pad_by_repetition
+from spoofvoice.features import FeatureConfig, dct_matrix, delta, extract, pad_by_repetition
 
 # float32 arithmetic on log energies up to ~600: agreement to 1e-3 absolute, 1e-5 relative.
 MFCC_ATOL = 1e-3
