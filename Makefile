@@ -9,7 +9,7 @@ STAMPS := .stamps
 # Debian packages the program needs to run: libsndfile (decoding), espeak-ng (offline voice).
 APT_RUN := libsndfile1 espeak-ng
 # Extra packages the tests need: real speech to test on, ffmpeg for M4A/AAC, flite as a second voice.
-APT_TEST := asterisk-core-sounds-en-wav asterisk-core-sounds-en ffmpeg flite
+APT_TEST := asterisk-core-sounds-en-wav asterisk-core-sounds-en ffmpeg flite asterisk-prompt-es-co asterisk-prompt-fr-armelle
 # Sources and generators for the full corpus (make corpus).
 APT_CORPUS := $(APT_TEST)
 
