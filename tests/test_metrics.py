@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -13,14 +12,30 @@ from training.metrics import MetricError
 
 
 def brute_force_eer(bona: np.ndarray, spoof: np.ndarray) -> float:
-    """The ASVspoof definition spelled out with one loop over every reachable threshold."""
+    """The ASVspoof definition spelled out with one loop over every reachable threshold.
+
+    Rates are count / size in floating point and the first smallest |FRR - FAR| wins, which
+    is how the organisers' np.argmin chooses between equally close points.
+    """
     best = None
     for t in [*sorted(set(bona) | set(spoof)), math.inf]:
-        frr = Fraction(int(np.sum(bona < t)), bona.size)
-        far = Fraction(int(np.sum(spoof >= t)), spoof.size)
+        frr = np.sum(bona < t) / bona.size
+        far = np.sum(spoof >= t) / spoof.size
         if best is None or abs(frr - far) < best[0]:
             best = (abs(frr - far), (frr + far) / 2)
     return float(best[1])
+
+
+def organisers_style_eer(bona: np.ndarray, spoof: np.ndarray) -> float:
+    """One DET point between every pair of sorted trials, as in the 2019 reference code."""
+    order = np.argsort(np.concatenate([bona, spoof]), kind="mergesort")
+    is_bona = np.concatenate([np.ones(bona.size), np.zeros(spoof.size)])[order]
+    rejected_bona = np.concatenate([[0], np.cumsum(is_bona)])
+    rejected_spoof = np.concatenate([[0], np.cumsum(1 - is_bona)])
+    frr = rejected_bona / bona.size
+    far = (spoof.size - rejected_spoof) / spoof.size
+    index = np.argmin(np.abs(frr - far))
+    return float((frr[index] + far[index]) / 2)
 
 
 # --------------------------------------------------------------------------- EER and DET
@@ -38,10 +53,14 @@ def test_det_curve_by_hand():
     assert curve.thresholds.tolist() == [0, 1, 2, 2.5, 3, 4, 5, math.inf]
     assert curve.frr.tolist() == [0, 0, 0.25, 0.5, 0.5, 0.75, 1, 1]
     assert np.allclose(curve.far, [1, 2 / 3, 2 / 3, 2 / 3, 1 / 3, 1 / 3, 1 / 3, 0])
-    # |FRR-FAR| is smallest (1/6) first at t = 2.5: EER = (1/2 + 2/3) / 2.
-    value, threshold = metrics.eer_with_threshold([1, 2, 3, 4], [0, 2.5, 5])
-    assert value == pytest.approx(7 / 12)
-    assert threshold == 2.5
+
+
+def test_eer_by_hand():
+    # bonafide 2,3,4,5 ; spoof 0,1,2.5,6. (FRR, FAR): t=0 (0,1), t=1 (0,3/4), t=2 (0,1/2),
+    # t=2.5 (1/4,1/2), t=3 (1/4,1/4) <- FRR = FAR, t=4 (1/2,1/4) ...
+    value, threshold = metrics.eer_with_threshold([2, 3, 4, 5], [0, 1, 2.5, 6])
+    assert value == pytest.approx(0.25)
+    assert threshold == 3.0
 
 
 def test_tie_at_the_crossing_uses_only_reachable_points():
@@ -73,6 +92,14 @@ def test_eer_threshold_reproduces_its_own_error_rates():
     far = np.mean(spoof >= threshold)
     assert value == pytest.approx((frr + far) / 2)
     assert value == pytest.approx(brute_force_eer(bona, spoof))
+
+
+def test_eer_matches_the_organisers_method_on_untied_scores():
+    rng = np.random.default_rng(17)
+    for _ in range(30):
+        bona = rng.normal(1.5, 1.2, rng.integers(5, 400))
+        spoof = rng.normal(-1, 1.8, rng.integers(5, 600))
+        assert metrics.eer(bona, spoof) == organisers_style_eer(bona, spoof)
 
 
 def test_eer_equals_brute_force_on_random_scores():
@@ -224,9 +251,10 @@ def test_read_asv_scores_needs_all_three_keys(tmp_path):
 
 
 def test_min_tdcf_by_hand(tmp_path):
-    # ASV: targets 2,3,4 ; nontargets 0,1 ; spoofs 1,3. EER 0 at threshold 2, so
-    # Pfa = 0, Pmiss = 0, Pmiss_spoof = 1/2.
-    # C1 = 0.95*0.99*(1 - 0) - 0.95*0.01*10*0 = 0.9405 ; C2 = 10*0.05*(1 - 1/2) = 0.25.
+    # ASV: targets 2,3,4 ; nontargets 0,1 ; spoofs 0.5,1.5,3. The EER point (0 percent)
+    # rejects 0 and 1. The organisers put the threshold at the highest REJECTED score (1)
+    # and count score >= threshold as accepted, so Pfa = 1/2, Pmiss = 0, Pmiss_spoof = 1/3.
+    # C1 = 0.9405*(1 - 0) - 0.0095*10*(1/2) = 0.893 ; C2 = 10*0.05*(1 - 1/3) = 1/3.
     path = write_asv(
         tmp_path,
         [
@@ -235,22 +263,33 @@ def test_min_tdcf_by_hand(tmp_path):
             "bonafide target 4",
             "bonafide nontarget 0",
             "bonafide nontarget 1",
-            "A07 spoof 1",
-            "A08 spoof 3",
+            "A07 spoof 0.5",
+            "A08 spoof 1.5",
+            "A09 spoof 3",
         ],
     )
     asv = metrics.read_asv_scores(path)
     rates = metrics.asv_error_rates(asv)
-    assert rates == {"eer": 0.0, "threshold": 2.0, "pfa": 0.0, "pmiss": 0.0, "pmiss_spoof": 0.5}
+    assert rates["eer"] == 0.0 and rates["threshold"] == 1.0
+    assert rates["pfa"] == 0.5 and rates["pmiss"] == 0.0
+    assert rates["pmiss_spoof"] == pytest.approx(1 / 3)
     # CM bonafide 1,2 ; spoof 0,3. Points (FRR, FAR): t=0 (0,1); t=1 (0,1/2); t=2 (1/2,1/2);
-    # t=3 (1,1/2); inf (1,0). Normalised by min(C1, C2) = 0.25:
-    # 1.0, 0.5, 2.381, 4.262, 3.762 -> minimum 0.5 at t = 1.
+    # t=3 (1,1/2); inf (1,0). (C1*FRR + C2*FAR) / min(C1, C2) with min = C2 = 1/3:
+    # 1, 0.5, 1.8395, 3.179, 2.679 -> minimum 0.5 at t = 1.
     curve, thresholds = metrics.tdcf_curve([1, 2], [0, 3], rates)
-    assert np.allclose(curve, [1.0, 0.5, 2.381, 4.262, 3.762])
+    assert np.allclose(curve, [1.0, 0.5, 1.8395, 3.179, 2.679])
     assert thresholds.tolist() == [0, 1, 2, 3, math.inf]
     result = metrics.min_tdcf([1, 2], [0, 3], asv)
     assert result["min_tdcf"] == pytest.approx(0.5)
     assert result["threshold"] == 1.0
+
+
+def test_asv_threshold_below_everything_when_nothing_is_rejected():
+    # One target and one nontarget tied: "accept all" is the first of two equal points.
+    rates = metrics.asv_error_rates(metrics.AsvScores(np.array([1.0]), np.array([1.0]),
+                                                      np.array([0.0, 2.0])))
+    assert rates["threshold"] == pytest.approx(0.999)
+    assert (rates["pfa"], rates["pmiss"], rates["pmiss_spoof"]) == (1.0, 0.0, 0.5)
 
 
 def test_min_tdcf_is_zero_for_a_perfect_cm_and_at_most_one_otherwise():

@@ -18,7 +18,8 @@ Ties: the organisers' ``compute_det_curve`` sorts the scores and puts one operat
 every pair of neighbouring trials, even when both have the same score, which no threshold can
 do. Here operating points exist only between distinct score values, so every point on the DET
 curve is one a real threshold reaches, and the EER threshold reproduces its own error rates.
-Without ties the curve is identical to the organisers'.
+Without ties the curve, the EER and the min t-DCF equal the organisers' to the last bit (the
+tests check this against a re-implementation of their method).
 """
 
 from __future__ import annotations
@@ -55,14 +56,11 @@ class DetCurve:
     """Error rates at every reachable threshold, from "accept all" to "reject all".
 
     ``thresholds[i]`` accepts scores ``>= thresholds[i]``; the last threshold is ``+inf``.
-    The integer counts let the EER compare points exactly, free of rounding.
     """
 
     frr: np.ndarray
     far: np.ndarray
     thresholds: np.ndarray
-    bonafide_rejected: np.ndarray
-    spoof_accepted: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -209,11 +207,7 @@ def det_curve(bonafide_scores: Sequence[float], spoof_scores: Sequence[float]) -
     bona_rejected = np.searchsorted(np.sort(bona), thresholds, side="left")
     spoof_accepted = spoof.size - np.searchsorted(np.sort(spoof), thresholds, side="left")
     return DetCurve(
-        frr=bona_rejected / bona.size,
-        far=spoof_accepted / spoof.size,
-        thresholds=thresholds,
-        bonafide_rejected=bona_rejected,
-        spoof_accepted=spoof_accepted,
+        frr=bona_rejected / bona.size, far=spoof_accepted / spoof.size, thresholds=thresholds
     )
 
 
@@ -222,17 +216,24 @@ def eer_with_threshold(
 ) -> tuple[float, float]:
     """(EER, threshold): the DET point where |FRR - FAR| is smallest, EER = (FRR + FAR) / 2.
 
-    Among equally close points the lowest threshold wins, as ``np.argmin`` does in the
-    organisers' code. The threshold accepts ``score >= threshold``. The gap is compared in
-    integers (|rejected * n_spoof - accepted * n_bonafide|), so rounding never picks the point.
+    The point is chosen as in the organisers' code (see ``_eer_index``). The threshold
+    accepts ``score >= threshold``.
     """
     curve = det_curve(bonafide_scores, spoof_scores)
-    n_bona = curve.bonafide_rejected[-1]  # the last point rejects every bonafide clip
-    n_spoof = curve.spoof_accepted[0]  # the first point accepts every spoof
-    gap = np.abs(curve.bonafide_rejected * n_spoof - curve.spoof_accepted * n_bona)
-    index = int(np.argmin(gap))
+    index = _eer_index(curve)
     eer = float((curve.frr[index] + curve.far[index]) / 2)
     return eer, float(curve.thresholds[index])
+
+
+def _eer_index(curve: DetCurve) -> int:
+    """Index of the DET point with the smallest |FRR - FAR|, as the organisers pick it.
+
+    The rates are the same floating-point numbers as in their ``compute_det_curve`` (count
+    divided by class size), and ``np.argmin`` runs on the same differences, so when two
+    points are equally close the same one wins: results match their script to the last bit
+    on untied scores.
+    """
+    return int(np.argmin(np.abs(curve.frr - curve.far)))
 
 
 def eer(bonafide_scores: Sequence[float], spoof_scores: Sequence[float]) -> float:
@@ -332,12 +333,24 @@ def read_asv_scores(path: Path) -> AsvScores:
 
 
 def asv_error_rates(asv: AsvScores) -> dict[str, float]:
-    """ASV operating point fixed at its own EER threshold, as in ASVspoof 2019.
+    """ASV operating point fixed at its EER threshold, placed exactly as the 2019 organisers do.
+
+    Their threshold is the HIGHEST score REJECTED at the EER point of the DET curve (or
+    0.001 below the lowest score when nothing is rejected), and the rates then count
+    ``score >= threshold`` as accepted. Where the threshold sits inside the gap between two
+    target/nontarget scores decides how many spoof trials the ASV rejects, so this placement
+    is kept to reproduce the published min t-DCF values.
 
     Returns the ASV EER and threshold, Pfa (nontargets accepted), Pmiss (targets rejected)
-    and Pmiss_spoof (spoofs rejected by the ASV); accepted means ``score >= threshold``.
+    and Pmiss_spoof (spoofs rejected by the ASV).
     """
-    asv_eer, threshold = eer_with_threshold(asv.target, asv.nontarget)
+    curve = det_curve(asv.target, asv.nontarget)
+    index = _eer_index(curve)
+    asv_eer = float((curve.frr[index] + curve.far[index]) / 2)
+    if index == 0:
+        threshold = float(curve.thresholds[0]) - 0.001
+    else:
+        threshold = float(curve.thresholds[index - 1])
     return {
         "eer": asv_eer,
         "threshold": threshold,
