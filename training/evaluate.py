@@ -26,6 +26,7 @@ from training.report import NO_ATTACK, ScoredTrial, metrics_json, spoken_summary
 # The ASVspoof layouts hold train/dev/eval parts: evaluation means the eval part.
 DEFAULT_SUBSET = {
     "asvspoof2019-la": "eval",
+    "asvspoof2019-pa": "eval",
     "asvspoof2021-la": "eval",
     "asvspoof2021-df": "eval",
     "asvspoof5": "eval",
@@ -130,18 +131,16 @@ def read_coverage(kind: str, root: Path) -> TrainingCoverage | None:
     from_file = _coverage_from_corpus_json(root)
     if from_file is not None:
         return from_file
-    if kind not in DEFAULT_SUBSET:
-        return None
-    from training.datasets import read_dataset
+    from training.datasets import DatasetError, read_dataset
 
     try:
         train = list(read_dataset(kind, root, subset="train"))
-    except Exception:  # a dataset without a train part (2021 LA/DF keys) simply has no split
+    except DatasetError:  # no train part (2021 keys, In-the-Wild, a plain folder): no split
         return None
     if not train:
         return None
     return TrainingCoverage(
-        speakers=frozenset(str(t.speaker) for t in train if t.speaker),
+        speakers=frozenset(_speaker_id(t.speaker) for t in train) - {""},
         attacks=frozenset(_attack_id(t.attack) for t in train if t.label == m.SPOOF),
         source="the train split of the same dataset",
     )
@@ -186,6 +185,12 @@ def _train_entries(data: Any, what: str) -> list[str] | None:
     if not isinstance(entries, list):
         return None
     return [str(e) for e in entries]
+
+
+def _speaker_id(speaker: Any) -> str:
+    """A speaker id, or "" when the reader does not know it ("-" in folders)."""
+    text = str(speaker).strip() if speaker is not None else ""
+    return "" if text == "-" else text
 
 
 def _attack_id(attack: Any) -> str:
@@ -249,7 +254,7 @@ def evaluate(
                 )
             )
             predicted.append(outcome.verdict.label)
-            speakers.append(str(trial.speaker) if trial.speaker else "")
+            speakers.append(_speaker_id(trial.speaker))
         now = time.monotonic()
         if done - last_done >= step and now - last_line >= PROGRESS_SECONDS and done < len(trials):
             log(f"Scored {done} of {len(trials)} clips.")
@@ -263,7 +268,10 @@ def evaluate(
     coverage = read_coverage(dataset_kind, data)
     groups = None
     if coverage is not None and coverage.speakers:
-        groups = ["seen" if s in coverage.speakers else "unseen" for s in speakers]
+        groups = [
+            "unknown" if not s else "seen" if s in coverage.speakers else "unseen"
+            for s in speakers
+        ]
     result = compute_metrics(
         scored,
         predicted,
@@ -296,12 +304,10 @@ def evaluate(
 def run_eval(args: argparse.Namespace, context) -> int:
     """The `eval` command (arguments in spoofvoice/commands.py): exit 0 with metrics, else 1."""
     from spoofvoice.detector import ModelError
+    from training.datasets import DatasetError
 
     model = args.model or context.settings.model
-    errors: tuple[type[BaseException], ...] = (m.MetricError, ModelError, OSError)
-    dataset_error = _dataset_error_type()
-    if dataset_error is not None:
-        errors = (*errors, dataset_error)
+    errors = (m.MetricError, ModelError, DatasetError, OSError)
     quiet = bool(args.json)  # standard output carries only metrics.json then
 
     def log(line: str) -> None:
@@ -335,16 +341,6 @@ def run_eval(args: argparse.Namespace, context) -> int:
     if result["failed"]:
         context.say(f"{len(result['failed'])} clips could not be read and were left out.", "message")
     return 0
-
-
-def _dataset_error_type() -> type[BaseException] | None:
-    """The dataset readers' error class, if they define one."""
-    try:
-        from training import datasets
-    except ImportError:
-        return None
-    error = getattr(datasets, "DatasetError", None)
-    return error if isinstance(error, type) and issubclass(error, BaseException) else None
 
 
 def _sentence(error: BaseException) -> str:
