@@ -190,8 +190,13 @@ def summary_sentences(metrics: Mapping[str, Any]) -> list[str]:
 
 def _figure():
     """A figure on the Agg canvas, made without pyplot so no GUI backend is ever touched."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MetricError(
+            "The report plots need matplotlib; install it with: pip install 'spoofvoice[train]'."
+        ) from None
 
     figure = Figure(figsize=(5, 5), dpi=100)
     FigureCanvasAgg(figure)
