@@ -11,11 +11,14 @@ APT_RUN := libsndfile1 espeak-ng
 # Extra packages the tests need: real speech to test on, ffmpeg for M4A/AAC, flite as a second voice.
 APT_TEST := asterisk-core-sounds-en-wav asterisk-core-sounds-en ffmpeg flite asterisk-prompt-es-co asterisk-prompt-fr-armelle
 # Sources and generators for the full corpus (make corpus).
-APT_CORPUS := $(APT_TEST)
+APT_CORPUS := $(APT_TEST) asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
+	asterisk-prompt-it-menardi-wav pocketsphinx-testdata klettres-data ktuberling-data \
+	tuxpaint-stamps-default hedgewars-data festival festvox-kallpc16k festvox-kdlpc16k \
+	festvox-itapc16k festvox-italp16k festvox-us-slt-hts festvox-ca-ona-hts
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint models corpus clean
+.PHONY: run test bench lint seed-model clean
 
 run: $(STAMPS)/apt-run $(STAMPS)/venv
 	$(BIN)/spoofvoice
@@ -28,6 +31,11 @@ bench: $(STAMPS)/apt-run $(STAMPS)/apt-test $(STAMPS)/venv
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check spoofvoice training tests
+
+# The first shipped model: the original MLP on the small bootstrap corpus (about a minute).
+seed-model: $(STAMPS)/apt-run $(STAMPS)/apt-test $(STAMPS)/venv
+	$(BIN)/python -m training.corpus build --out corpus/small --size small --seed 0
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/spoofvoice train --config seed-mlp --dataset asvspoof2019-la --data corpus/small
 
 $(STAMPS)/apt-%:
 	@mkdir -p $(STAMPS)
@@ -46,6 +54,10 @@ $(STAMPS)/venv: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
+
+# The full open corpus (about 10,500 clips, ASVspoof 2019 LA layout) in corpus/full.
+corpus: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
+	$(BIN)/python -m training.corpus build --out corpus/full --size full --seed 0
 
 clean:
 	rm -rf $(STAMPS) $(VENV) *.egg-info

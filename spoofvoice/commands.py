@@ -52,6 +52,31 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for scoring (default: one per core)")
 
 
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="CONFIG", help="experiment config: a name in training/configs (seed-mlp, lcnn-logmel...) or a path")
+    parser.add_argument("--dataset", required=True, metavar="KIND", help="asvspoof2019-la (also the local corpus), asvspoof2021-la, asvspoof2021-df, asvspoof5, in-the-wild or folder")
+    parser.add_argument("--data", required=True, metavar="DIR", help="the dataset's root folder")
+    parser.add_argument("--epochs", type=int, metavar="N", help="override the config's number of epochs")
+    parser.add_argument("--out", metavar="NAME", help="model name to save as in models/ (default: the config's name)")
+    parser.add_argument("--models-dir", metavar="DIR", help="where to save the model (default: the project's models/ folder)")
+
+
+def _say_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="+", metavar="TEXT", help="the words to speak")
+
+
+def _speech_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--info", action="store_true", help="show the voice, the speech cache and the sound output (the default)")
+    parser.add_argument("--clear-cache", action="store_true", help="delete the cached online-voice audio")
+    parser.add_argument("--voice", metavar="NAME", help="gtts (online, default), espeak (offline), speechd (your screen reader's voice) or none")
+    parser.add_argument("--rate", type=float, metavar="X", help="speaking rate from 0.5 to 2 times")
+    parser.add_argument("--volume", type=float, metavar="X", help="volume from 0 to 1")
+    parser.add_argument("--verbosity", choices=("brief", "normal", "verbose"), help="how much is said about each result")
+    parser.add_argument("--earcons", choices=("on", "off"), help="short tones before verdicts")
+    parser.add_argument("--mute", action="store_true", help="stop speaking; lines are still printed")
+    parser.add_argument("--unmute", action="store_true", help="speak again")
+
+
 COMMANDS: list[Command] = [
     Command(
         name="check",
@@ -76,6 +101,40 @@ COMMANDS: list[Command] = [
         ),
         configure=_eval_arguments,
         target="training.evaluate:run_eval",
+    ),
+    Command(
+        name="train",
+        summary="Train a model from an experiment config on a labelled dataset.",
+        details=(
+            "train, then dash dash config and a config name such as seed-mlp, dash dash dataset and "
+            "the kind, and dash dash data and the folder. Progress is spoken now and then; at the end "
+            "the dev equal error rate is spoken and the model is saved in the models folder."
+        ),
+        configure=_train_arguments,
+        target="training.train:run_train",
+    ),
+    Command(
+        name="say",
+        summary="Speak some words with your chosen voice.",
+        details=(
+            "say, then the words. They are printed and spoken with your chosen voice, "
+            "so you can hear the voice, its rate and its volume."
+        ),
+        configure=_say_arguments,
+        target="spoofvoice.speech.actions:run_say",
+    ),
+    Command(
+        name="speech",
+        summary="Voice settings and the speech cache: show, change or clear.",
+        details=(
+            "speech on its own says which voice is used, how big the speech cache is and whether "
+            "sound can be played. Add dash dash voice and gtts, espeak, speechd or none to change "
+            "the voice; dash dash rate and a number from 0.5 to 2; dash dash volume from 0 to 1; "
+            "dash dash verbosity brief, normal or verbose; dash dash earcons on or off; "
+            "dash dash mute or dash dash unmute; dash dash clear-cache to delete cached audio."
+        ),
+        configure=_speech_arguments,
+        target="spoofvoice.speech.actions:run_speech",
     ),
 ]
 

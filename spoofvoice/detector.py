@@ -92,6 +92,8 @@ def resolve_card(model: str | os.PathLike, models_dir: Path | None = None) -> Pa
     else:
         card = folder / f"{text}.json"
     for _ in range(4):
+        if not card.exists() and card.with_suffix(".tflite").exists():
+            raise ModelError(f"Model {card.stem} has no card ({card.name}); it cannot be trusted. Re-export it.")
         if not card.exists():
             known = ", ".join(list_models(folder)) or "none"
             raise ModelError(f"No model called {card.stem}. Models available: {known}.")

@@ -6,6 +6,8 @@ threshold and calibration, the data and the results, and the SHA-256 of each fil
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import tempfile
@@ -18,8 +20,8 @@ def to_tflite(model) -> bytes:
     """Convert a Keras model to a LiteRT flatbuffer (float32, no quantisation)."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    return converter.convert()
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter lists every tensor it saves
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
 def write_model_files(model, name: str, models_dir: Path) -> dict:

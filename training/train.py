@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,8 +47,19 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
     return {cls: total / (2.0 * count) for cls, count in counts.items()}
 
 
+def quiet_tensorflow() -> None:
+    """TensorFlow's start-up chatter would drown the progress lines a listener relies on."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import absl.logging
+    import tensorflow as tf
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    tf.get_logger().setLevel("ERROR")
+
+
 def set_seed(seed: int) -> None:
     """Same seed, same model: Python, numpy and TensorFlow seeded, deterministic ops."""
+    quiet_tensorflow()
     import keras
     import tensorflow as tf
 
@@ -260,3 +272,24 @@ def train(
     write_card(card, models_dir)
     log(f"Training done. Dev EER {dev_eer * 100:.1f} percent. Saved as {name}.")
     return card
+
+
+def run_train(args, context) -> int:
+    """The `train` command: progress lines as `progress`, the result as `message`."""
+    from training.config import ConfigError
+    from training.datasets import DatasetError
+
+    def log(line: str) -> None:
+        context.say(line, "progress", final=line.startswith("Training done"))
+
+    try:
+        card = train(
+            args.config, args.dataset, Path(args.data),
+            epochs=args.epochs, out_name=args.out,
+            models_dir=Path(args.models_dir) if args.models_dir else None, log=log,
+        )
+    except (ConfigError, DatasetError, TrainingError) as error:
+        context.say(str(error), "important", earcon="error")
+        return 1
+    context.say(f"Model saved as {card['name']} in {Path(args.models_dir or MODELS_DIR)}.", "message", earcon="done")
+    return 0

@@ -1,0 +1,116 @@
+"""`spoofvoice check` as a user and a script run it: lines, JSON, exit codes, no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ASTERISK_EN, subprocess_env
+
+SPOOFVOICE = [sys.executable, "-m", "spoofvoice.cli"]
+LINE = r"^(SPOOF|BONAFIDE) \d{1,2}% "
+
+
+def run(args, home, **env):
+    return subprocess.run(SPOOFVOICE + list(args), capture_output=True, text=True, env=subprocess_env(home, **env), timeout=120)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """A folder of real clips, one broken file, one non-audio file and a nested folder."""
+    folder = tmp_path_factory.mktemp("clips")
+    names = ["agent-pass.wav", "agent-user.wav", "auth-thankyou.wav"]
+    for name in names:
+        shutil.copy(ASTERISK_EN / name, folder / name)
+    (folder / "nested").mkdir()
+    shutil.copy(ASTERISK_EN / "beep.wav" if (ASTERISK_EN / "beep.wav").exists() else ASTERISK_EN / names[0], folder / "nested" / "deep.wav")
+    (folder / "notes.txt").write_text("not audio, and not scanned in folders\n")
+    broken = tmp_path_factory.mktemp("broken") / "interview.m4a"
+    broken.write_text("this is not audio\n")
+    return folder, broken
+
+
+def test_text_lines_verdict_first(clips, tmp_path):
+    folder, _ = clips
+    result = run(["check", str(folder / "agent-pass.wav")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1
+    line = result.stdout.strip()
+    import re
+
+    assert re.match(LINE + r".*agent-pass\.wav$", line)
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_file_does_not_stop_the_others_and_exits_1(clips, tmp_path):
+    folder, broken = clips
+    result = run(["check", str(broken), str(folder / "agent-user.wav")], tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == f"ERROR {broken}: not an audio file"
+    assert "agent-user.wav" in lines[1] and lines[1].split()[0] in ("SPOOF", "BONAFIDE")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_json_contract(clips, tmp_path):
+    folder, broken = clips
+    result = run(["check", "--json", str(folder), str(broken), str(tmp_path / "missing.wav")], tmp_path)
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    scored = [r for r in records if "label" in r]
+    failed = [r for r in records if "error" in r]
+    assert len(scored) == 4  # three files and the nested one; notes.txt is not audio, so not scanned
+    assert {Path(r["path"]).name for r in scored} == {"agent-pass.wav", "agent-user.wav", "auth-thankyou.wav", "deep.wav"}
+    for record in scored:
+        assert set(record) >= {"path", "label", "score", "spoof_probability", "duration_s", "model"}
+        assert record["label"] in ("bonafide", "spoof") and record["model"] == "seed-mlp"
+        assert 0.0 <= record["spoof_probability"] <= 1.0 and record["duration_s"] > 0.3
+    assert [set(r) for r in failed] == [{"path", "error"}, {"path", "error"}]
+    assert "no such file" in failed[1]["error"]
+
+
+def test_all_good_exits_0_and_usage_error_exits_2(clips, tmp_path):
+    folder, _ = clips
+    assert run(["check", "--json", str(folder / "agent-pass.wav")], tmp_path).returncode == 0
+    assert run(["check"], tmp_path).returncode == 2
+    assert run(["check", "--threshold", "high", str(folder)], tmp_path).returncode == 2
+    unknown = run(["check", "--model", "nope", str(folder)], tmp_path)
+    assert unknown.returncode == 2 and "No model called nope" in unknown.stdout + unknown.stderr
+
+
+def test_threshold_option_changes_the_decision(clips, tmp_path):
+    folder, _ = clips
+    path = str(folder / "agent-pass.wav")
+    low = json.loads(run(["check", "--json", "--threshold", "-1000", path], tmp_path).stdout)
+    high = json.loads(run(["check", "--json", "--threshold", "1000", path], tmp_path).stdout)
+    assert (low["label"], high["label"]) == ("bonafide", "spoof")
+
+
+def test_check_never_imports_tensorflow(clips, tmp_path):
+    folder, _ = clips
+    probe = (
+        "import sys, runpy; sys.argv = ['spoofvoice', 'check', '--no-speech', sys.argv[1]];\n"
+        "try:\n    runpy.run_module('spoofvoice.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('TF_LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'TF_ABSENT')"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(folder / "agent-pass.wav")], capture_output=True, text=True, env=subprocess_env(tmp_path), timeout=60)
+    assert "TF_ABSENT" in result.stdout, result.stdout + result.stderr
+
+
+def test_many_files_are_scored_in_parallel_in_order(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    sources = sorted(ASTERISK_EN.glob("*.wav"))[:30]
+    for index, source in enumerate(sources):
+        shutil.copy(source, folder / f"clip{index:02d}.wav")
+    result = run(["check", "--json", "--workers", "2", str(folder)], tmp_path)
+    records = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [Path(r["path"]).name for r in records] == [f"clip{i:02d}.wav" for i in range(len(sources))]
+    single = run(["check", "--json", "--workers", "1", str(folder)], tmp_path)
+    assert [json.loads(line).get("score") for line in single.stdout.strip().splitlines()] == [r.get("score") for r in records]
