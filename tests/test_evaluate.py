@@ -212,10 +212,18 @@ def test_one_class_folder_is_a_clear_error(folder_dataset, tiny_model, tmp_path)
 
 
 def test_coverage_from_corpus_json(tmp_path):
-    (tmp_path / "corpus.json").write_text(json.dumps(
-        {"splits": {"train": {"speakers": ["LA_0001"], "attacks": ["S01", "S02"]}}}))
+    # The layout training/corpus/build.py writes (trimmed to the keys that matter here).
+    (tmp_path / "corpus.json").write_text(json.dumps({
+        "families": {
+            "S01": {"splits": ["train", "dev", "eval"], "seen_in_train": True},
+            "S02": {"splits": ["train", "eval"], "seen_in_train": True},
+            "S05": {"splits": ["eval"], "seen_in_train": False},
+        },
+        "splits": {"train": ["LA_0001", "LA_0002"], "dev": ["LA_0047"], "eval": ["LA_0062"]},
+    }))
     coverage = read_coverage("asvspoof2019-la", tmp_path)
-    assert coverage.speakers == {"LA_0001"} and coverage.attacks == {"S01", "S02"}
+    assert coverage.speakers == {"LA_0001", "LA_0002"} and coverage.attacks == {"S01", "S02"}
+    assert coverage.source == str(tmp_path / "corpus.json")
     assert read_coverage("folder", tmp_path / "nothing-here") is None
 
 

@@ -147,44 +147,32 @@ def read_coverage(kind: str, root: Path) -> TrainingCoverage | None:
 
 
 def _coverage_from_corpus_json(root: Path) -> TrainingCoverage | None:
-    """The corpus builder's record of which speakers and attacks went into training."""
-    for candidate in (root / "corpus.json", root / "LA" / "corpus.json"):
-        if not candidate.is_file():
-            continue
-        try:
-            data = json.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise m.MetricError(
-                f"{candidate} is not readable JSON ({error}); rebuild the corpus."
-            ) from None
-        speakers = _train_entries(data, "speakers")
-        attacks = _train_entries(data, "attacks")
-        if speakers is None and attacks is None:
-            return None
-        return TrainingCoverage(
-            speakers=frozenset(speakers or ()),
-            attacks=frozenset(attacks or ()),
-            source=str(candidate),
-        )
-    return None
+    """The local corpus builder's record (corpus.json) of what went into its train split.
 
-
-def _train_entries(data: Any, what: str) -> list[str] | None:
-    """``data["splits"]["train"][what]`` or ``data[what]["train"]``: ids as strings."""
+    Speakers: ``splits.train`` (a list of speaker ids). Attacks: the ``families`` whose
+    ``seen_in_train`` is true. None when the file is absent or holds neither.
+    """
+    path = root / "corpus.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise m.MetricError(f"{path} is not readable JSON ({error}); rebuild the corpus.") from None
     if not isinstance(data, Mapping):
         return None
     splits = data.get("splits")
-    if isinstance(splits, Mapping) and isinstance(splits.get("train"), Mapping):
-        entries = splits["train"].get(what)
-    elif isinstance(data.get(what), Mapping):
-        entries = data[what].get("train")
-    else:
-        entries = None
-    if isinstance(entries, Mapping):  # {"S01": "description"} or {"LA_0079": count}
-        entries = list(entries)
-    if not isinstance(entries, list):
+    train = splits.get("train") if isinstance(splits, Mapping) else None
+    families = data.get("families")
+    if not isinstance(train, list) and not isinstance(families, Mapping):
         return None
-    return [str(e) for e in entries]
+    speakers = [str(s) for s in train] if isinstance(train, list) else []
+    attacks = [
+        str(attack)
+        for attack, info in (families.items() if isinstance(families, Mapping) else ())
+        if isinstance(info, Mapping) and info.get("seen_in_train") is True
+    ]
+    return TrainingCoverage(frozenset(speakers), frozenset(attacks), source=str(path))
 
 
 def _speaker_id(speaker: Any) -> str:

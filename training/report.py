@@ -173,6 +173,8 @@ def summary_sentences(metrics: Mapping[str, Any]) -> list[str]:
     for group, stats in (metrics.get("attacks") or {}).items():
         names = ", ".join(stats["attacks"])
         lines.append(f"{group.capitalize()} attacks: EER {percent(stats['eer'])} percent ({names}).")
+    if metrics.get("seen_from") and (metrics.get("speakers") or metrics.get("attacks")):
+        lines.append(f"Seen means present in training, as recorded in {metrics['seen_from']}.")
     if metrics.get("failed"):
         lines.append(f"Skipped {len(metrics['failed'])} files that could not be scored.")
     source = ", ".join(
