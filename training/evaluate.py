@@ -253,6 +253,12 @@ def evaluate(
             f"{failed[0]['error']}"
         )
 
+    classes = {t.key for t in scored}
+    if len(classes) == 1:
+        raise m.MetricError(
+            f"Every clip in {data} is {classes.pop()}; evaluation needs both bonafide and "
+            "spoof clips."
+        )
     coverage = read_coverage(dataset_kind, data)
     groups = None
     if coverage is not None and coverage.speakers:
