@@ -190,45 +190,23 @@ def _attack_id(attack: Any) -> str:
 # --------------------------------------------------------------------------- evaluate
 
 
-def evaluate(
-    model: str,
-    dataset_kind: str,
-    data: Path,
-    report_dir: Path | None = None,
-    asv_scores: Path | None = None,
-    log: Log = print,
-    *,
-    subset: str | None = None,
-    workers: int = 0,
-) -> dict[str, Any]:
-    """Score every clip of a labelled dataset with a model; return (and optionally write) metrics.
+def _score_trials(
+    detector, trials: Sequence[Any], log: Log, workers: int
+) -> tuple[list[ScoredTrial], list[str], list[str], list[dict[str, str]]]:
+    """Score clips in dataset order (worker processes for many); unreadable ones are listed.
 
-    ``subset`` defaults to "eval" for the ASVspoof layouts and to everything otherwise.
-    ``log`` receives short progress lines. Raises MetricError, the dataset reader's error or
-    the detector's ModelError with a sentence a person can act on.
+    Returns the scored trials, the detector's label for each, each speaker id ("" when
+    unknown) and the failures as {"path", "error"}.
     """
     from spoofvoice.check import score_paths
-    from spoofvoice.detector import Detector
-    from training.datasets import read_dataset
-
-    data = Path(data)
-    asv = m.read_asv_scores(Path(asv_scores)) if asv_scores is not None else None
-    detector = Detector.load(model)
-    chosen_subset = subset if subset is not None else DEFAULT_SUBSET.get(dataset_kind)
-    trials = list(read_dataset(dataset_kind, data, subset=chosen_subset))
-    if not trials:
-        where = f" in its {chosen_subset} part" if chosen_subset else ""
-        raise m.MetricError(f"{data} has no clips{where}; check the folder and the dataset kind.")
-    log(f"Evaluating {detector.name} on {len(trials)} clips.")
 
     scored: list[ScoredTrial] = []
     predicted: list[str] = []
     speakers: list[str] = []
     failed: list[dict[str, str]] = []
-    paths = [str(t.path) for t in trials]
     step = max(1, -(-len(trials) // PROGRESS_STEPS))
     last_line, last_done = time.monotonic(), 0
-    outcomes = score_paths(str(detector.card.path), paths, workers=workers)
+    outcomes = score_paths(str(detector.card.path), [str(t.path) for t in trials], workers=workers)
     for done, (trial, outcome) in enumerate(zip(trials, outcomes, strict=True), start=1):
         if outcome.verdict is None:
             failed.append({"path": outcome.path, "error": outcome.error or "unreadable"})
@@ -247,6 +225,40 @@ def evaluate(
         if done - last_done >= step and now - last_line >= PROGRESS_SECONDS and done < len(trials):
             log(f"Scored {done} of {len(trials)} clips.")
             last_line, last_done = now, done
+    return scored, predicted, speakers, failed
+
+
+def evaluate(
+    model: str,
+    dataset_kind: str,
+    data: Path,
+    report_dir: Path | None = None,
+    asv_scores: Path | None = None,
+    log: Log = print,
+    *,
+    subset: str | None = None,
+    workers: int = 0,
+) -> dict[str, Any]:
+    """Score every clip of a labelled dataset with a model; return (and optionally write) metrics.
+
+    ``subset`` defaults to "eval" for the ASVspoof layouts and to everything otherwise.
+    ``log`` receives short progress lines. Raises MetricError, the dataset reader's error or
+    the detector's ModelError with a sentence a person can act on.
+    """
+    from spoofvoice.detector import Detector
+    from training.datasets import read_dataset
+
+    data = Path(data)
+    asv = m.read_asv_scores(Path(asv_scores)) if asv_scores is not None else None
+    detector = Detector.load(model)
+    chosen_subset = subset if subset is not None else DEFAULT_SUBSET.get(dataset_kind)
+    trials = list(read_dataset(dataset_kind, data, subset=chosen_subset))
+    if not trials:
+        where = f" in its {chosen_subset} part" if chosen_subset else ""
+        raise m.MetricError(f"{data} has no clips{where}; check the folder and the dataset kind.")
+    log(f"Evaluating {detector.name} on {len(trials)} clips.")
+
+    scored, predicted, speakers, failed = _score_trials(detector, trials, log, workers)
     if not scored:
         raise m.MetricError(
             f"None of the {len(trials)} clips in {data} could be read; first error: "
