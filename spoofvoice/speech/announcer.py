@@ -32,7 +32,11 @@ Observer = Callable[[str, Utterance], None]
 
 
 class Announcer:
-    """Prints and speaks messages under the priority rules. Thread-safe."""
+    """Prints and speaks messages under the priority rules. Thread-safe.
+
+    `observer(event, utterance)` (optional) hears: "dropped", "interrupted" (cut by a newer
+    arrival), "start" (playback started), "end" (spoken to the end), "stopped" (cut short).
+    """
 
     def __init__(
         self,
@@ -58,6 +62,7 @@ class Announcer:
         self._queue = SpeechQueue()
         self._worker: threading.Thread | None = None
         self._closing = False
+        self._failure_told = False
         self.player = player or Player(notice=self._print)
         self._early_notices: list[str] = []  # said once the engine exists
         self._engine = None
@@ -68,6 +73,9 @@ class Announcer:
         self._engine = engine
         for notice in self._early_notices:
             self._notice(notice)
+        if self.speech and engine.name != "none":
+            with self._cond:
+                self._start_worker()  # warms the player up while the caller gets going
 
     # ----- the public surface -------------------------------------------------------------
 
@@ -260,7 +268,19 @@ class Announcer:
             self._worker = threading.Thread(target=self._run, name="spoofvoice-speech", daemon=True)
             self._worker.start()
 
+    def _warm_up(self) -> None:
+        """Load the player (playsound3 probes for player programs: ~150 ms) and make the
+        earcon files before the first message, so that message starts without that delay."""
+        try:
+            if not self._engine.direct or self.settings.earcons:
+                if self.player.available() and self.settings.earcons:
+                    for name in EARCONS:
+                        earcon_path(name)
+        except Exception:  # warming up is an optimisation; the first say() will retry
+            pass
+
     def _run(self) -> None:
+        self._warm_up()
         while True:
             with self._cond:
                 while not self._queue.pending and not self._closing:
@@ -271,7 +291,9 @@ class Announcer:
             try:
                 self._speak(item)
             except Exception as exc:  # speech must never take the program down
-                self._print(f"Speech failed ({exc}); the text above is complete.")
+                if not self._failure_told:
+                    self._failure_told = True
+                    self._print(f"Speech failed ({exc}); the printed text is complete.")
             finally:
                 with self._cond:
                     self._queue.finish(item)
@@ -296,8 +318,9 @@ class Announcer:
                 return
             if self.capture is not None:
                 self.capture.record(item.text, item.priority, engine.name, None, item.earcon)
+            playback = engine.speak(item.text, params, item.priority)
             self._emit("start", item)
-            self._wait(engine.speak(item.text, params, item.priority), item)
+            self._wait(playback, item)
             return
         if self.capture is None and not self.player.available():
             return  # text only: nothing to synthesise for
@@ -312,8 +335,9 @@ class Announcer:
                 self.capture.record(
                     item.text, item.priority, synthesis.engine, synthesis.path, item.earcon
                 )
+            playback = self.player.play(synthesis.path)
             self._emit("start", item)
-            self._wait(self.player.play(synthesis.path), item)
+            self._wait(playback, item)
         finally:
             synthesis.discard()
 
