@@ -109,8 +109,10 @@ def run_check(args: argparse.Namespace, context) -> int:
     for outcome in score_paths(str(detector.card.path), paths, threshold, args.workers):
         if outcome.verdict is None:
             failed += 1
-        elif outcome.verdict.label == SPOOF:
-            spoofs += 1
+        else:
+            context.record_verdict(outcome.path, outcome.verdict)
+            if outcome.verdict.label == SPOOF:
+                spoofs += 1
         if args.json:
             record = outcome.verdict.to_json(outcome.path) if outcome.verdict else {"path": outcome.path, "error": outcome.error}
             print(json.dumps(record), flush=True)

@@ -139,6 +139,77 @@ COMMANDS: list[Command] = [
 ]
 
 
+# ----- the interactive session's own commands (spoofvoice/session_commands.py) --------------
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """Commands that take nothing after their name."""
+
+
+def _session(name: str, summary: str, details: str, configure: Configure = _no_arguments) -> Command:
+    """A session-only command whose code is spoofvoice.session_commands:run_NAME."""
+    function = "run_" + name.replace("-", "_")
+    return Command(name, summary, details, configure, f"spoofvoice.session_commands:{function}", cli=False)
+
+
+def _history_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("count", nargs="?", type=int, default=10, metavar="N", help="how many verdicts (default 10)")
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="where to write: a name ending in .csv or .json")
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=("list", "use", "info"), help="list the models, use one, or describe one")
+    parser.add_argument("name", nargs="?", metavar="NAME", help="the model to use or describe")
+
+
+def _threshold_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("value", nargs="?", metavar="VALUE", help="a number, or default for the model's own")
+
+
+def _number_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("value", type=float, metavar="VALUE", help="a number")
+
+
+def _voice_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("engine", nargs="?", metavar="ENGINE", help="gtts, espeak, speechd or none")
+
+
+def _verbosity_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("level", choices=("brief", "normal", "verbose"), metavar="brief|normal|verbose")
+
+
+def _on_off_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("state", choices=("on", "off"), metavar="on|off")
+
+
+def _help_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("topic", nargs="?", metavar="COMMAND", help="a command name, or keys")
+
+
+COMMANDS += [
+    _session("history", "Say the most recent verdicts, newest first.", "history, then how many, such as history 5. Without a number, the last 10 verdicts are said, newest first.", _history_arguments),
+    _session("report", "Save the verdict history to a CSV or JSON file.", "report, then a file name ending in dot csv or dot json. Every verdict in the history is written to it, newest first.", _report_arguments),
+    _session("model", "Which model is in use; list, use or describe models.", "model alone says which model is in use. model list names the installed models. model use, then a name, switches to it. model info describes the model: how it was trained and how well it did.", _model_arguments),
+    _session("threshold", "Say or set the decision threshold.", "threshold alone says the threshold. threshold, then a number, sets it: scores below it are spoof. threshold default returns to the model's own.", _threshold_arguments),
+    _session("repeat", "Say the last message again.", "repeat says the last message again. F3 does the same."),
+    _session("stop", "Stop speaking now.", "stop silences speech at once and drops what was waiting. Escape does the same."),
+    _session("mute", "Stop all speech until unmute; lines are still printed.", "mute stops all speech; every line is still printed. unmute brings speech back."),
+    _session("unmute", "Speak again after mute.", "unmute turns speech back on after mute."),
+    _session("rate", "Set how fast speech is, from 0.5 to 2 times.", "rate, then a number from 0.5 to 2: 1 is normal, 2 is twice as fast.", _number_argument),
+    _session("volume", "Set the speech volume, from 0 to 100 percent.", "volume, then a percent from 0 to 100, or a fraction from 0 to 1.", _number_argument),
+    _session("voice", "Say or change the voice: gtts, espeak, speechd or none.", "voice alone says which voice speaks. voice, then gtts for the online voice, espeak for the offline voice, speechd for your screen reader's voice, or none for text only.", _voice_arguments),
+    _session("verbosity", "How much is said: brief, normal or verbose.", "verbosity, then brief, normal or verbose. Brief says the least; verbose adds details.", _verbosity_arguments),
+    _session("earcons", "Turn the short tones before verdicts on or off.", "earcons on or earcons off. Earcons are short tones before a verdict: a rising pair for bonafide, falling buzzes for spoof, a low tone for errors.", _on_off_argument),
+    _session("typing-interrupts", "Whether typing stops speech: on or off.", "typing-interrupts on makes any key you type stop speech; off lets speech finish while you type.", _on_off_argument),
+    _session("status", "Where am I: model, threshold, voice, settings, watch queue.", "status says the model and whether it is loaded, the threshold, the voice, rate and volume, verbosity, earcons, and how many clips wait in the watch queue."),
+    _session("help", "Say the commands, one command's help, or the keys.", "help alone lists the commands. help, then a command name, explains it. help keys lists the keys. F1 speaks help.", _help_arguments),
+    _session("quit", "Leave the session. Control D does the same.", "quit leaves the session; your settings and command history are kept. Control D does the same."),
+]
+
+
 def find(name: str) -> Command | None:
     """The command called `name`, or None."""
     return next((command for command in COMMANDS if command.name == name), None)

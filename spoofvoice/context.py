@@ -8,6 +8,7 @@ prompt in the session. Models are loaded once and kept.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spoofvoice.settings import Settings, load_settings
@@ -23,8 +24,11 @@ class Context:
         self.announcer = announcer
         self.settings = settings or load_settings()
         self.interactive = interactive
+        self.watchers: Any = None  # the session's WatchService (spoofvoice/watch.py), made by its first `watch`
+        self.keep_history = False  # the session keeps verdict history; one-off CLI runs do not
         self._detectors: dict[str, Detector] = {}
         self._lock = threading.Lock()
+        self._store = None
 
     def say(self, text: str, priority: str = "message", *, display: str | None = None, earcon: str | None = None, final: bool = False) -> None:
         """Print `display or text` as one line and speak `text`."""
@@ -47,6 +51,28 @@ class Context:
             if name not in self._detectors:
                 self._detectors[name] = Detector.load(name)
             return self._detectors[name]
+
+    def record_verdict(self, path: str, verdict: Any, source: str = "check") -> None:
+        """Add a verdict to the history store when this context keeps history.
+
+        A history that cannot be written costs one printed line, never the verdict itself.
+        """
+        if not self.keep_history:
+            return
+        import sqlite3
+
+        try:
+            self.history_store().add_verdict(str(Path(path).resolve()), verdict, source=source)
+        except (OSError, sqlite3.Error) as error:
+            self.show(f"History not saved for {Path(path).name} ({error}).")
+
+    def history_store(self):
+        """The verdict history store, opened on first use."""
+        if self._store is None:
+            from spoofvoice.store import Store
+
+            self._store = Store()
+        return self._store
 
     def loaded_models(self) -> list[str]:
         with self._lock:

@@ -1,0 +1,141 @@
+"""`spoofvoice` with no command: the spoken, keyboard-driven session.
+
+At a terminal it is a prompt_toolkit PromptSession, line by line: no full-screen layout, no
+toolbar, no colours, so screen readers and braille displays read it like any shell. The
+prompt comes first; speech and the model start in a background thread and announce
+themselves above the prompt. With standard input from a pipe or file it reads commands line by
+line without prompt_toolkit, so scripts can drive it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+from spoofvoice.paths import data_dir
+from spoofvoice.session_context import SessionContext
+from spoofvoice.session_dispatch import run_line
+from spoofvoice.settings import load_settings
+
+PROMPT = "spoofvoice> "
+HISTORY_FILE = "session-history"
+CLOSE_WAIT_S = 3.0  # how long "Goodbye." may take before the process leaves
+MODULES_ENV = "SPOOFVOICE_DEBUG_MODULES"  # FILE: on leaving, write the imported module names there
+
+
+def run_session(speech: bool = True) -> int:
+    """Run the session until quit, Ctrl-D or end of input; returns the exit status."""
+    context = SessionContext(load_settings(), speech=speech)
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            return _interactive(context)
+        return _scripted(context)
+    finally:
+        _finish(context)
+
+
+def _interactive(context: SessionContext) -> int:
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    from spoofvoice import startup
+
+    session = _prompt_session(context)
+    prompt_drawn = threading.Event()
+    session.app.after_render += lambda _app: prompt_drawn.set()
+    with patch_stdout(raw=True):
+        startup.start(context, after=prompt_drawn)
+        while not context.quit_requested:
+            try:
+                line = session.prompt()
+            except KeyboardInterrupt:  # Ctrl-C at the prompt: clear the line, hush
+                _stop_speech(context)
+                continue
+            except EOFError:  # Ctrl-D
+                context.say("Goodbye.")
+                break
+            run_line(line, context)
+        _close(context)
+    return 0
+
+
+def _scripted(context: SessionContext) -> int:
+    """Commands from a pipe: one per line, no prompt, no welcome; a bad line never stops it."""
+    from spoofvoice import startup
+
+    context.attach_announcer(startup.build_announcer(context))
+    status = 0
+    try:
+        for line in sys.stdin:
+            result = run_line(line, context)
+            if result:
+                status = 1
+            if context.quit_requested:
+                break
+    except KeyboardInterrupt:
+        status = 130
+    _close(context)
+    return status
+
+
+def _prompt_session(context: SessionContext):
+    """A PromptSession with no toolbar, no colour, readline-style completion lists."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.output.color_depth import ColorDepth
+    from prompt_toolkit.shortcuts import CompleteStyle
+
+    from spoofvoice.completion import SessionCompleter
+    from spoofvoice.keys import ESCAPE_WAIT_S, key_bindings
+    from spoofvoice.session_commands import speak_overview
+
+    session = PromptSession(
+        PROMPT,
+        history=FileHistory(str(data_dir() / HISTORY_FILE)),
+        completer=SessionCompleter(),
+        complete_style=CompleteStyle.READLINE_LIKE,
+        complete_while_typing=False,
+        key_bindings=key_bindings(
+            stop=lambda: _stop_speech(context),
+            repeat=lambda: _when_ready(context, "repeat"),
+            speak_help=lambda: speak_overview(context),
+        ),
+        color_depth=ColorDepth.MONOCHROME if os.environ.get("NO_COLOR") else None,
+        mouse_support=False,
+        enable_suspend=True,
+    )
+    session.app.ttimeoutlen = ESCAPE_WAIT_S  # Escape alone stops speech without a half-second wait
+    session.default_buffer.on_text_insert += lambda _buffer: _typed(context)
+    return session
+
+
+def _typed(context: SessionContext) -> None:
+    """Typing interrupts speech, as with a screen reader, unless the user turned that off."""
+    if context.settings.typing_interrupts:
+        _stop_speech(context)
+
+
+def _stop_speech(context: SessionContext) -> None:
+    if context.announcer is not None:
+        context.announcer.stop()
+
+
+def _when_ready(context: SessionContext, action: str) -> None:
+    """Run an announcer action from a key; before speech has started there is nothing to do."""
+    if context.announcer is not None:
+        getattr(context.announcer, action)()
+
+
+def _close(context: SessionContext) -> None:
+    """Let the last words (Goodbye) be heard, briefly, then stop the speech thread."""
+    announcer = context.wait_for_announcer()
+    if announcer is not None:
+        announcer.close(CLOSE_WAIT_S)
+
+
+def _finish(context: SessionContext) -> None:
+    """Debug aid for the start-up test: which modules this process imported."""
+    target = os.environ.get(MODULES_ENV)
+    if target:
+        Path(target).write_text("\n".join(sorted(sys.modules)) + "\n", encoding="utf-8")
