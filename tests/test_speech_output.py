@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import threading
 import time
+import types
 
 import numpy as np
 import pytest
 import soundfile as sf
-from speech_fakes import silent_player
+from speech_fakes import silent_player, wait_until
 
 from spoofvoice.settings import Settings, load_settings
 from spoofvoice.speech import (
@@ -148,6 +151,7 @@ def test_missing_speech_dispatcher_is_named_clearly(monkeypatch):
 
     real_which = engines.shutil.which
     monkeypatch.setattr(engines.shutil, "which", lambda name: None if name == "spd-say" else real_which(name))
+    monkeypatch.setitem(sys.modules, "speechd", None)  # the Python client is absent too
     with pytest.raises(EngineUnavailable, match="speech-dispatcher, which is not installed"):
         SpeechDispatcherEngine()
     lines: list[str] = []
@@ -163,6 +167,58 @@ def test_speech_dispatcher_command_passes_priority_rate_and_volume(monkeypatch):
     monkeypatch.setattr(engines.shutil, "which", lambda name: f"/usr/bin/{name}")
     command = SpeechDispatcherEngine().command("Spoof.", VoiceParams(rate=2.0, volume=0.5), "important")
     assert command == ["/usr/bin/spd-say", "--wait", "-P", "important", "-r", "100", "-i", "0", "-l", "en", "--", "Spoof."]
+
+
+class FakeSSIPClient:
+    """Stands in for speechd.SSIPClient: records settings, 'speaks' for 0.1 s (5 s for a long
+    message), then reports END."""
+
+    instances: list = []
+
+    def __init__(self, name):
+        self.name = name
+        self.calls: list[tuple] = []
+        self.stopped = 0
+        FakeSSIPClient.instances.append(self)
+
+    def __getattr__(self, attr):
+        if attr.startswith("set_"):
+            return lambda value: self.calls.append((attr, value))
+        raise AttributeError(attr)
+
+    def speak(self, text, callback=None, event_types=None):
+        self.calls.append(("speak", text, tuple(event_types)))
+        timer = threading.Timer(5.0 if "long" in text else 0.1, lambda: callback("end"))
+        timer.daemon = True
+        timer.start()
+
+    def stop(self):
+        self.stopped += 1
+
+
+def test_speech_dispatcher_python_client_is_used_when_present(monkeypatch):
+    fake = types.ModuleType("speechd")
+    fake.SSIPClient = FakeSSIPClient
+    fake.CallbackType = types.SimpleNamespace(END="end", CANCEL="cancel")
+    monkeypatch.setitem(sys.modules, "speechd", fake)
+    FakeSSIPClient.instances.clear()
+    lines: list[str] = []
+    settings = Settings(voice="speechd", rate=0.5, volume=1.0)
+    announcer = Announcer(settings, print_line=lines.append, player=silent_player(), persist=False)
+    assert announcer.engine_name == "speechd"
+    announcer.say("Spoof. 97 percent.", "important")
+    announcer.say("Bonafide.", "message")
+    assert announcer.wait_idle(5)
+    [client] = FakeSSIPClient.instances
+    assert ("set_priority", "important") in client.calls and ("set_rate", -100) in client.calls
+    assert ("set_volume", 100) in client.calls
+    assert [c[1] for c in client.calls if c[0] == "speak"] == ["Spoof. 97 percent.", "Bonafide."]
+    # stop() reaches speechd
+    announcer.say("A long message.")
+    assert wait_until(lambda: len([c for c in client.calls if c[0] == "speak"]) == 3)
+    announcer.stop()
+    assert announcer.wait_idle(2) and client.stopped == 1
+    announcer.close()
 
 
 def test_controls_persist_in_the_config_dir():

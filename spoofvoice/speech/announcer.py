@@ -106,6 +106,8 @@ class Announcer:
         if earcon is not None and earcon not in EARCONS:
             raise ValueError(f"Unknown earcon {earcon!r}; use one of {', '.join(EARCONS)}.")
         self._print(display if display is not None else text)
+        if not text.strip():
+            return  # nothing to speak (a blank line is still printed)
         with self._cond:
             self.history.append((text, priority))
         self._enqueue(Utterance(text, priority, earcon, final))
@@ -373,5 +375,17 @@ def make_announcer(
     """
     speech_on = speech and not _speech_off_by_env()
     out = os.environ.get("SPOOFVOICE_AUDIO_OUT", "").strip()
-    capture = AudioCapture(Path(out)) if out and speech_on else None
-    return Announcer(settings, print_line=print_line, capture=capture, speech=speech_on)
+    capture = None
+    problem = None
+    if out and speech_on:
+        try:
+            capture = AudioCapture(Path(out))
+        except OSError as exc:
+            problem = (
+                f"SPOOFVOICE_AUDIO_OUT folder {out} cannot be used ({exc.strerror or exc}); "
+                "speech is not being recorded. Choose a folder you can write to."
+            )
+    announcer = Announcer(settings, print_line=print_line, capture=capture, speech=speech_on)
+    if problem:
+        announcer.show(problem)
+    return announcer

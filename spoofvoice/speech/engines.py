@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,30 +145,85 @@ class ProcessPlayback:
                 self._process.kill()
 
 
+class CallbackPlayback:
+    """A message given to the speechd client: playing until speechd reports END or CANCEL."""
+
+    def __init__(self, client: object, done: threading.Event) -> None:
+        self._client = client
+        self._done = done
+
+    def is_playing(self) -> bool:
+        return not self._done.is_set()
+
+    def stop(self) -> None:
+        try:
+            self._client.stop()
+        except Exception:  # a dead connection has stopped speaking anyway
+            pass
+        self._done.set()
+
+
 class SpeechDispatcherEngine:
-    """speech-dispatcher via spd-say: the user's own screen-reader voice, with our priority
-    class passed through so speechd arbitrates against the screen reader itself."""
+    """speech-dispatcher: the user's own screen-reader voice. Uses the speechd Python client
+    when it is importable (events tell us when speech ends), else spd-say; our priority class
+    is passed through so speechd arbitrates against the screen reader itself."""
 
     name = "speechd"
     direct = True
 
     def __init__(self) -> None:
         self.executable = shutil.which("spd-say")
-        if not self.executable:
+        try:
+            import speechd
+        except ImportError:
+            speechd = None
+        self._speechd = speechd
+        self._client = None
+        self._lock = threading.Lock()
+        if speechd is None and not self.executable:
             raise EngineUnavailable(
                 "The screen-reader voice needs speech-dispatcher, which is not installed "
                 "(spd-say not found)."
             )
 
-    def command(self, text: str, params: VoiceParams, priority: str) -> list[str]:
+    @staticmethod
+    def levels(params: VoiceParams) -> tuple[int, int]:
+        """speechd's rate and volume scales (-100..100): rate 2x -> 100, 0.5x -> -100."""
         rate = int(max(-100, min(100, round(100 * math.log2(params.rate)))))
         volume = int(max(-100, min(100, round(200 * params.volume - 100))))
+        return rate, volume
+
+    def command(self, text: str, params: VoiceParams, priority: str) -> list[str]:
+        rate, volume = self.levels(params)
         return [
             self.executable, "--wait", "-P", priority, "-r", str(rate), "-i", str(volume),
             "-l", params.language, "--", text,
         ]
 
+    def _connected(self) -> object | None:
+        """The speechd client, connecting on first use; None when it cannot connect."""
+        with self._lock:
+            if self._speechd is not None and self._client is None:
+                try:
+                    self._client = self._speechd.SSIPClient("spoofvoice")
+                except Exception:  # no server: spd-say may still autospawn one
+                    self._speechd = None
+            return self._client
+
     def speak(self, text: str, params: VoiceParams, priority: str) -> Playback:
+        client = self._connected()
+        if client is not None:
+            rate, volume = self.levels(params)
+            done = threading.Event()
+            events = self._speechd.CallbackType
+            client.set_priority(priority)
+            client.set_rate(rate)
+            client.set_volume(volume)
+            client.set_language(params.language)
+            client.speak(text, callback=lambda *_a, **_k: done.set(), event_types=(events.END, events.CANCEL))
+            return CallbackPlayback(client, done)
+        if not self.executable:
+            raise EngineUnavailable("speech-dispatcher cannot be reached and spd-say is not installed.")
         process = subprocess.Popen(
             self.command(text, params, priority),
             stdin=subprocess.DEVNULL,
