@@ -10,6 +10,7 @@ window scores are kept in the verdict.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -131,8 +132,9 @@ class Detector:
         self.name = card.name
         self.threshold = card.threshold
         self._lock = threading.Lock()  # one interpreter, callers on several threads
-        self._interpreter = Interpreter(model_path=str(card.tflite), num_threads=num_threads)
-        self._interpreter.allocate_tensors()
+        with _quiet_stderr():  # LiteRT announces its CPU delegate on stderr; a listener needs none of it
+            self._interpreter = Interpreter(model_path=str(card.tflite), num_threads=num_threads)
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self.window_frames = card.features.frames_for(self.window_samples)
@@ -209,6 +211,23 @@ class Detector:
         self._interpreter.set_tensor(self._input["index"], window[None].astype(np.float32))
         self._interpreter.invoke()
         return float(self._interpreter.get_tensor(self._output["index"]).reshape(-1)[0])
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence native-library chatter written straight to file descriptor 2."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _sigmoid(x: float) -> float:

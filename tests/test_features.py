@@ -8,8 +8,8 @@ import pytest
 from spoofvoice import audio
 from spoofvoice.features import FeatureConfig, dct_matrix, delta, extract, pad_by_repetition
 
-# float32 arithmetic on log energies up to ~600: agreement to 1e-3 absolute, 1e-5 relative.
-MFCC_ATOL = 1e-3
+# Single-precision FFT and filterbank: cepstra (magnitudes up to ~600) agree to 0.01 absolute.
+MFCC_ATOL = 1e-2
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from spoofvoice import audio
-from spoofvoice.features import FeatureConfig, extract, pad_by_repetition
+from spoofvoice.features import IMPLEMENTATION_VERSION, FeatureConfig, extract, pad_by_repetition
 from spoofvoice.paths import cache_dir
 
 
 def config_key(config: FeatureConfig, window_samples: int) -> str:
-    text = json.dumps({"features": config.to_dict(), "window": window_samples}, sort_keys=True)
+    text = json.dumps({"features": config.to_dict(), "window": window_samples, "version": IMPLEMENTATION_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,54 @@
+"""Benchmarks for `spoofvoice check` (run with `make bench`; they print, they never assert on time).
+
+- cold start: one process, one clip, wall time from launch to exit (target at most 1.0 s);
+- throughput: a folder of 200 four-second clips (target at least 300 clips/s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import soundfile
+
+from tests.conftest import ASTERISK_EN, subprocess_env
+
+SPOOFVOICE = [sys.executable, "-m", "spoofvoice.cli"]
+
+
+def _four_second_clips(folder, count=200):
+    """Real speech cut into four-second clips, each different."""
+    speech = np.concatenate([soundfile.read(p, dtype="float32")[0] for p in sorted(ASTERISK_EN.glob("*.wav"))[:80]])
+    size = 4 * 8000
+    for index in range(count):
+        start = (index * 7919) % (len(speech) - size)
+        soundfile.write(folder / f"clip{index:03d}.wav", speech[start : start + size], 8000)
+    return folder
+
+
+def _timed(args, env) -> float:
+    start = time.perf_counter()
+    subprocess.run(SPOOFVOICE + args, check=False, capture_output=True, env=env)
+    return time.perf_counter() - start
+
+
+def test_cold_check_one_clip(tmp_path):
+    env = subprocess_env(tmp_path)
+    clip = str(ASTERISK_EN / "agent-pass.wav")
+    _timed(["check", clip], env)  # warm the disk cache
+    times = [_timed(["check", clip], env) for _ in range(7)]
+    print(f"\nBENCH cold check one clip: median {statistics.median(times):.3f} s, max {max(times):.3f} s (target <= 1.0 s)")
+
+
+def test_throughput_200_four_second_clips(tmp_path):
+    env = subprocess_env(tmp_path)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    _four_second_clips(folder)
+    for workers in (1, 2):
+        times = [_timed(["check", "--json", "--workers", str(workers), str(folder)], env) for _ in range(3)]
+        best = min(times)
+        print(f"\nBENCH check 200 x 4 s clips, {workers} worker(s): {best:.2f} s wall including start-up, {200 / best:.0f} clips/s (target >= 300)")
