@@ -234,3 +234,13 @@ def test_clear_removes_everything(tmp_path):
     cache.temp_path(".mp3")  # a stray partial file from a crash
     assert cache.clear() == 2
     assert cache.stats() == (0, 0)
+
+
+def test_rate_change_works_without_ffmpeg(google, monkeypatch):
+    import spoofvoice.speech.audio_fx as audio_fx
+
+    engine = GttsEngine(SpeechCache())
+    normal = engine.synthesize("Hello.", VoiceParams())
+    monkeypatch.setattr(audio_fx.shutil, "which", lambda name: None)
+    fast = engine.synthesize("Hello.", VoiceParams(rate=2.0))
+    assert sf.info(str(fast.path)).duration == pytest.approx(sf.info(str(normal.path)).duration / 2, rel=0.12)

@@ -7,6 +7,7 @@ ourselves. No device or no backend: one clear notice, then text only; never a ha
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -60,6 +61,8 @@ def sound_device_problem() -> str | None:
 
 def _backend_problem() -> str | None:
     """None when playsound3 found a player program (gstreamer, ffplay, aplay...)."""
+    # playsound3 logs its own "no backend" warning to stderr; our notice says it once, better.
+    logging.getLogger("playsound3").setLevel(logging.ERROR)
     try:
         import playsound3  # probes for players when imported: keep it off the start-up path
     except Exception as exc:  # a broken install must not stop the program
@@ -101,7 +104,11 @@ class Player:
             self.available()
         if self._problem:
             return f"text only ({self._problem})"
-        return f"playsound3 ({self._backend or 'automatic backend'})"
+        if self._backend:
+            return f"playsound3 ({self._backend})"
+        import playsound3
+
+        return f"playsound3 ({playsound3.DEFAULT_BACKEND})"
 
     def _disable(self, problem: str) -> None:
         self._problem = problem
