@@ -84,7 +84,11 @@ _worker_threshold: float | None = None
 
 
 def _init_worker(model: str, threshold: float | None) -> None:
+    """Load the model once per worker; one BLAS thread each, as the workers fill the cores."""
     global _worker_detector, _worker_threshold
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     _worker_detector = Detector.load(model)
     _worker_threshold = threshold
 
