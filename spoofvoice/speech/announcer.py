@@ -26,7 +26,12 @@ from spoofvoice.speech.priorities import PRIORITIES, SpeechQueue, Utterance
 VERBOSITIES = ("brief", "normal", "verbose")
 HISTORY_SIZE = 100
 POLL_S = 0.01
-MIN_PLAYBACK_LIMIT_S = 60.0  # a player that never ends is stopped after this long
+
+def playback_limit_s(text: str, rate: float) -> float:
+    """How long speaking text may take before the player is presumed hung and stopped:
+    generous (about 3x a slow speaker), so a real utterance is never cut."""
+    return 30.0 + 0.2 * len(text) / clamp_rate(rate)
+
 
 Observer = Callable[[str, Utterance], None]
 
@@ -350,7 +355,7 @@ class Announcer:
     def _wait(self, playback: Playback | None, item: Utterance, emit: bool = True) -> None:
         """Until playback ends, the item is cut, or the safety limit passes."""
         if playback is not None:
-            deadline = time.monotonic() + MIN_PLAYBACK_LIMIT_S
+            deadline = time.monotonic() + playback_limit_s(item.text, self.settings.rate)
             while playback.is_playing():
                 if item.cancel.wait(POLL_S) or time.monotonic() > deadline:
                     playback.stop()
