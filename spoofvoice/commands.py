@@ -13,6 +13,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spoofvoice.watch_args import configure_queue, configure_unwatch, configure_watch
+
 Configure = Callable[[argparse.ArgumentParser], None]
 
 
@@ -135,6 +137,35 @@ COMMANDS: list[Command] = [
         ),
         configure=_speech_arguments,
         target="spoofvoice.speech.actions:run_speech",
+    ),
+    Command(
+        name="watch",
+        summary="Watch a folder: every new clip in it is checked and its verdict said.",
+        details=(
+            "watch, then a folder. Each clip that is saved or moved into it is checked once, in the "
+            "order it arrived, and its verdict is said. Clips already there that were never checked "
+            "are checked first; add dash dash existing skip to leave them. Add dash dash recursive for "
+            "subfolders, dash dash sort to move checked files into bonafide, spoof and failed folders, "
+            "and dash dash poll for network folders. In the session it runs in the background; on the "
+            "command line it runs until Control C."
+        ),
+        configure=configure_watch,
+        target="spoofvoice.watch:run_watch",
+    ),
+    Command(
+        name="unwatch",
+        summary="Stop watching a folder, or all folders.",
+        details="unwatch, then a folder, stops watching it. unwatch alone stops watching every folder. Clips still queued are checked when you watch the folder again.",
+        configure=configure_unwatch,
+        target="spoofvoice.watch:run_unwatch",
+        cli=False,
+    ),
+    Command(
+        name="queue",
+        summary="How many clips wait in the watch queue, and which one is being checked.",
+        details="queue says, for each watched folder, how many clips wait and which clip is being checked now.",
+        configure=configure_queue,
+        target="spoofvoice.watch:run_queue",
     ),
 ]
 

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     spoof_probability REAL,
     duration_s REAL,
     model TEXT,
+    threshold REAL,
     uncertain INTEGER,
     error TEXT,
     reason TEXT,
@@ -59,6 +60,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, folder, id);
 CREATE INDEX IF NOT EXISTS jobs_by_path ON jobs (path);
 CREATE INDEX IF NOT EXISTS jobs_by_hash ON jobs (sha256);
+CREATE INDEX IF NOT EXISTS jobs_by_moved_to ON jobs (moved_to);
 CREATE TABLE IF NOT EXISTS verdicts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     path TEXT NOT NULL,
@@ -96,6 +98,7 @@ class Job:
     spoof_probability: float | None = None
     duration_s: float | None = None
     model: str | None = None
+    threshold: float | None = None
     uncertain: bool = False
     error: str | None = None
     reason: str | None = None
@@ -112,7 +115,7 @@ class Job:
             id=row["id"], folder=row["folder"], path=row["path"], size=row["size"], mtime=row["mtime"],
             state=row["state"], sha256=row["sha256"], label=row["label"], score=row["score"],
             spoof_probability=row["spoof_probability"], duration_s=row["duration_s"], model=row["model"],
-            uncertain=bool(row["uncertain"]), error=row["error"], reason=row["reason"],
+            threshold=row["threshold"], uncertain=bool(row["uncertain"]), error=row["error"], reason=row["reason"],
             duplicate_of=row["duplicate_of"], attempts=row["attempts"], announced=bool(row["announced"]),
             moved_to=row["moved_to"], created_at=row["created_at"], finished_at=row["finished_at"],
         )
@@ -247,9 +250,14 @@ class Store:
             return int(cursor.lastrowid)
 
     def knows(self, path: str, size: int, mtime: float) -> bool:
-        """True when this exact file (path, size, time) already has a job of any state."""
-        rows = self._query("SELECT size, mtime FROM jobs WHERE path = ? ORDER BY id DESC LIMIT 1", (path,))
-        return bool(rows) and rows[0]["size"] == size and abs(rows[0]["mtime"] - mtime) < 1e-6
+        """True when this exact file (path, size, time) already has a job of any state, here
+        or where sorting moved it from."""
+        rows = self._query(
+            "SELECT size, mtime FROM jobs WHERE id = (SELECT MAX(id) FROM jobs WHERE path = ?) "
+            "OR id = (SELECT MAX(id) FROM jobs WHERE moved_to = ?)",
+            (path, path),
+        )
+        return any(row["size"] == size and abs(row["mtime"] - mtime) < 1e-6 for row in rows)
 
     def claim_next(self, folders: Iterable[str] | None = None) -> Job | None:
         """Take the oldest pending job (arrival order) and mark it running by this process."""
@@ -273,15 +281,21 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE jobs SET sha256 = ? WHERE id = ?", (sha256, job_id))
 
-    def scored_twin(self, sha256: str, exclude_id: int) -> Job | None:
-        """An earlier job that scored identical content, if any (identical content is scored once)."""
-        rows = self._query(
-            "SELECT * FROM jobs WHERE sha256 = ? AND state = 'done' AND id != ? ORDER BY id LIMIT 1", (sha256, exclude_id)
-        )
+    def scored_twin(self, sha256: str, exclude_id: int, model: str | None = None) -> Job | None:
+        """An earlier job that scored identical content (with `model`, if given): identical
+        content is scored once."""
+        sql = "SELECT * FROM jobs WHERE sha256 = ? AND state = 'done' AND id != ?"
+        params: tuple = (sha256, exclude_id)
+        if model is not None:
+            sql += " AND model = ?"
+            params += (model,)
+        rows = self._query(sql + " ORDER BY id LIMIT 1", params)
         return Job.from_row(rows[0]) if rows else None
 
-    def complete(self, job_id: int, verdict: Verdict, *, duplicate_of: int | None = None) -> None:
-        """Store the verdict and mark the job done, in one transaction."""
+    def complete(self, job_id: int, verdict: Verdict, *, duplicate_of: int | None = None, record: bool = True) -> None:
+        """Store the verdict and mark the job done, in one transaction.
+
+        `record=False` keeps it out of the history (the same file seen again, unchanged)."""
         now = time.time()
         with self._transaction() as db:
             row = db.execute("SELECT path FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -289,11 +303,12 @@ class Store:
                 raise KeyError(f"no job {job_id}")
             db.execute(
                 "UPDATE jobs SET state = 'done', label = ?, score = ?, spoof_probability = ?, duration_s = ?, model = ?, "
-                "uncertain = ?, duplicate_of = ?, error = NULL, reason = NULL, finished_at = ? WHERE id = ?",
+                "threshold = ?, uncertain = ?, duplicate_of = ?, error = NULL, reason = NULL, finished_at = ? WHERE id = ?",
                 (verdict.label, float(verdict.score), float(verdict.spoof_probability), float(verdict.duration_s), verdict.model,
-                 int(bool(verdict.uncertain)), duplicate_of, now, job_id),
+                 float(verdict.threshold), int(bool(verdict.uncertain)), duplicate_of, now, job_id),
             )
-            self._insert_verdict(db, row["path"], verdict, "watch", job_id, now)
+            if record:
+                self._insert_verdict(db, row["path"], verdict, "watch", job_id, now)
 
     def fail(self, job_id: int, error: str, reason: str) -> None:
         """Mark a job failed with the sentence to say and the short reason for the line."""
@@ -311,12 +326,19 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE jobs SET moved_to = ? WHERE id = ?", (moved_to, job_id))
 
-    def recover(self, folders: Iterable[str] | None = None) -> int:
-        """Put jobs interrupted by a crash (running, owner gone) back in the queue; returns how many."""
+    def recover(self, folders: Iterable[str] | None = None, keep: Iterable[int] = ()) -> int:
+        """Put jobs interrupted by a crash back in the queue; returns how many.
+
+        A running job is interrupted when its process is gone, or when it is this process's
+        own and not in `keep` (the job this process's worker is busy with)."""
         where, params = _folder_filter(list(folders) if folders is not None else None)
+        keep = set(keep)
         with self._transaction() as db:
             rows = db.execute(f"SELECT id, owner FROM jobs WHERE state = 'running'{where}", params).fetchall()
-            stale = [row["id"] for row in rows if not _alive(row["owner"]) or row["owner"] == os.getpid()]
+            stale = [
+                row["id"] for row in rows
+                if row["id"] not in keep and (not _alive(row["owner"]) or row["owner"] == os.getpid())
+            ]
             db.executemany("UPDATE jobs SET state = 'pending', owner = NULL WHERE id = ?", [(i,) for i in stale])
         return len(stale)
 
