@@ -76,9 +76,12 @@ def assign_speakers(
         order += [keys[i] for i in rng.permutation(len(keys))]
     assigned: dict[str, str] = {}
     counts: Counter = Counter()
-    for key in order:
+    for n, key in enumerate(order):
         total = sum(counts.values()) + len(groups[key])
-        split = min(SPLITS, key=lambda s: (counts[s] - SPLIT_SHARE[s] * total, SPLITS.index(s)))
+        if n < len(SPLITS):  # every split gets at least one speaker
+            split = SPLITS[n]
+        else:
+            split = min(SPLITS, key=lambda s: (counts[s] - SPLIT_SHARE[s] * total, SPLITS.index(s)))
         for name in groups[key]:
             assigned[name] = split
         counts[split] += len(groups[key])

@@ -192,7 +192,12 @@ def harmonic_plus_noise(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         axis=1,
     )
     noise = librosa.istft(noise_spec[:, :cols] * shape_b, hop_length=80, length=n)
-    return (out * np.sqrt(2) / 1000 + noise * 0.05).astype(np.float32)
+    # Mix the parts in the proportion of aperiodic energy that the analysis found.
+    share = float(np.sum(sp * np.clip(ap, 0, 1)) / (np.sum(sp) + 1e-12))
+    harm = out / (np.sqrt(np.mean(out**2)) + 1e-12) * np.sqrt(1 - share)
+    noise = noise / (np.sqrt(np.mean(noise**2)) + 1e-12) * np.sqrt(share)
+    y = harm + noise
+    return (y * np.sqrt(np.mean(x**2)) / (np.sqrt(np.mean(y**2)) + 1e-12)).astype(np.float32)
 
 
 def loudspeaker_room(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
