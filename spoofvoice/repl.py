@@ -3,8 +3,8 @@
 At a terminal it is a prompt_toolkit PromptSession, line by line: no full-screen layout, no
 toolbar, no colours, so screen readers and braille displays read it like any shell. The
 prompt comes first; speech and the model start in a background thread and announce
-themselves above the prompt. With standard input from a pipe or file it reads commands line by
-line without prompt_toolkit, so scripts can drive it.
+themselves above the prompt (line_output.py). With standard input from a pipe or a file it
+reads commands line by line without prompt_toolkit, so scripts can drive it.
 """
 
 from __future__ import annotations
@@ -37,26 +37,25 @@ def run_session(speech: bool = True) -> int:
 
 
 def _interactive(context: SessionContext) -> int:
-    from prompt_toolkit.patch_stdout import patch_stdout
-
     from spoofvoice import startup
 
     session = _prompt_session(context)
     prompt_drawn = threading.Event()
     session.app.after_render += lambda _app: prompt_drawn.set()
-    with patch_stdout(raw=True):
-        startup.start(context, after=prompt_drawn)
-        while not context.quit_requested:
-            try:
-                line = session.prompt()
-            except KeyboardInterrupt:  # Ctrl-C at the prompt: clear the line, hush
-                _stop_speech(context)
-                continue
-            except EOFError:  # Ctrl-D
-                context.say("Goodbye.")
-                break
-            run_line(line, context)
-        _close(context)
+    startup.start(context, after=prompt_drawn)
+    while not context.quit_requested:
+        try:
+            line = session.prompt(pre_run=lambda: context.output.prompt_started(session.app))
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: clear the line, hush
+            _stop_speech(context)
+            continue
+        except EOFError:  # Ctrl-D
+            context.say("Goodbye.")
+            break
+        finally:
+            context.output.prompt_ended()
+        run_line(line, context)
+    _close(context)
     return 0
 
 

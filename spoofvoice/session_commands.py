@@ -108,12 +108,15 @@ def run_report(args: argparse.Namespace, context) -> int:
 def _model_state_sentence(context) -> str:
     from spoofvoice.session_context import FAILED, LOADING
 
+    name = context.settings.model
     state = getattr(context, "model_state", None)
+    if name in context.loaded_models():
+        return f"Model {name}, ready."
     if state == LOADING:
-        return f"Model {context.settings.model}, still loading."
+        return f"Model {name}, still loading."
     if state == FAILED:
-        return f"Model {context.settings.model} is not usable: {context.model_problem}"
-    return f"Model {context.settings.model}, ready."
+        return f"Model {name} is not usable: {context.model_problem}"
+    return f"Model {name}, not loaded yet; the first check loads it."
 
 
 def run_model(args: argparse.Namespace, context) -> int:
@@ -198,9 +201,7 @@ def run_threshold(args: argparse.Namespace, context) -> int:
 
 def _card_threshold(context) -> str:
     """`, 0.12` when the model is loaded (without loading it), else nothing."""
-    from spoofvoice.session_context import READY
-
-    if getattr(context, "model_state", READY) != READY or context.settings.model not in context.loaded_models():
+    if context.settings.model not in context.loaded_models():
         return ""
     return f", {context.detector().threshold:.3g}"
 

@@ -10,22 +10,24 @@ import threading
 from typing import Any
 
 from spoofvoice.context import Context
+from spoofvoice.line_output import LineOutput
 from spoofvoice.settings import Settings
 
 ANNOUNCER_WAIT_S = 10.0  # longer than building an announcer can take, short enough to never hang
 
-LOADING, READY, FAILED = "loading", "ready", "failed"
+IDLE, LOADING, READY, FAILED = "idle", "loading", "ready", "failed"
 
 
 class SessionContext(Context):
     """Announcer (once built), settings, model state and the request to leave."""
 
-    def __init__(self, settings: Settings, speech: bool = True) -> None:
+    def __init__(self, settings: Settings, speech: bool = True, output: LineOutput | None = None) -> None:
         super().__init__(None, settings, interactive=True)
+        self.output = output or LineOutput()
         self.keep_history = True
         self.speech = speech
         self.announcer_ready = threading.Event()
-        self.model_state = LOADING
+        self.model_state = IDLE  # IDLE: the first check loads it
         self.model_problem: str | None = None
         self.quit_requested = False
 
@@ -42,16 +44,19 @@ class SessionContext(Context):
     def say(self, text: str, priority: str = "message", *, display: str | None = None, earcon: str | None = None, final: bool = False) -> None:
         announcer = self.wait_for_announcer()
         if announcer is None:
-            print(display if display is not None else text, flush=True)
+            self.output.write_line(display if display is not None else text)
             return
         announcer.say(text, priority, display=display, earcon=earcon, final=final)
 
     def show(self, line: str) -> None:
         announcer = self.wait_for_announcer()
         if announcer is None:
-            print(line, flush=True)
+            self.output.write_line(line)
             return
         announcer.show(line)
+
+    def model_loading(self) -> None:
+        self.model_state, self.model_problem = LOADING, None
 
     def model_ready(self) -> None:
         self.model_state, self.model_problem = READY, None

@@ -16,6 +16,7 @@ from spoofvoice.commands import ArgumentError, Command, find, names, session_par
 
 ALIASES = {"?": "help", "exit": "quit", "bye": "quit", "q": "quit"}
 ERROR_LOG = "session-errors.log"
+USAGE = 2  # status of a line that named no command or gave bad arguments, as argparse exits
 
 
 def split_line(line: str) -> list[str]:
@@ -56,23 +57,23 @@ def friendly_argument_error(command: Command, message: str) -> str:
 
 
 def run_line(line: str, context) -> int | None:
-    """Run one typed line; returns the command's status, or None when nothing ran."""
+    """Run one typed line; returns the command's status (2: not understood), None for a blank line."""
     try:
         words = split_line(line)
     except ValueError:
         context.say("That line has a quote that is not closed. Close it and try again.", "important", earcon="error")
-        return None
+        return USAGE
     if not words:
         return None
     command = resolve(words[0])
     if command is None:
         context.say(unknown_command_sentence(words[0]), "important", earcon="error")
-        return None
+        return USAGE
     try:
         args = session_parser(command).parse_args(words[1:])
     except ArgumentError as error:
         context.say(friendly_argument_error(command, str(error)), "important", earcon="error")
-        return None
+        return USAGE
     try:
         return command.run(args, context)
     except KeyboardInterrupt:

@@ -16,15 +16,11 @@ WELCOME_BRIEF = "spoofvoice. F1 for help."
 PROMPT_WAIT_S = 1.0  # never wait longer than this for the prompt to be drawn
 
 
-def print_line(line: str) -> None:
-    """The announcer's printer: plain print, which patch_stdout places above the prompt."""
-    print(line, flush=True)
-
-
 def build_announcer(context: SessionContext):
     """The announcer for this session; text only if speech cannot start at all."""
     from spoofvoice.speech import make_announcer
 
+    print_line = context.output.write_line  # above the prompt when one is shown (line_output.py)
     try:
         return make_announcer(speech=context.speech, print_line=print_line, settings=context.settings)
     except Exception as error:  # speech must never keep the session from starting
@@ -38,6 +34,7 @@ def welcome(context: SessionContext) -> None:
 
 def load_model(context: SessionContext) -> None:
     """Load the chosen model and say "Ready.", or say why it cannot be used."""
+    context.model_loading()
     try:
         from spoofvoice.detector import ModelError
 
