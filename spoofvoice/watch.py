@@ -196,7 +196,7 @@ class _Handler:
 class WatchService:
     """All watched folders of one process, one store, one worker."""
 
-    def __init__(self, context, score: Score, *, model: str | None = None, store: Store | None = None) -> None:
+    def __init__(self, context, score: Score, *, model: Callable[[], str | None] | str | None = None, store: Store | None = None) -> None:
         self.context = context
         self.store = store or Store()
         self.folders: dict[str, FolderWatch] = {}
@@ -243,7 +243,7 @@ class WatchService:
             self._queue_existing(watch)
         self.talk.heard(self.pending_count())
         self.worker.start()
-        self.worker.wake()
+        self.worker.catch_up()
         return watch
 
     def _queue_existing(self, watch: FolderWatch) -> None:
@@ -346,11 +346,26 @@ def _scorer(args: argparse.Namespace, context) -> tuple[Score, str]:
     return score, detector.name
 
 
+def _session_scorer(args: argparse.Namespace, context) -> tuple[Score, Callable[[], str]]:
+    """Score with the session's model and threshold at the time of scoring, so `model use`
+    and `threshold` apply to the watch folder too (unless `watch` named its own)."""
+    context.detector(args.model or context.settings.model)  # a bad model is said now, not per clip
+
+    def detector():
+        return context.detector(args.model or context.settings.model)
+
+    def score(path: str):
+        threshold = args.threshold if args.threshold is not None else context.settings.threshold
+        return detector().score_file(path, threshold=threshold)
+
+    return score, lambda: detector().name
+
+
 def service_for(context, args: argparse.Namespace) -> WatchService:
     """The session's watcher (one per context), created on first use."""
     service = getattr(context, "watchers", None)
     if service is None:
-        score, model = _scorer(args, context)
+        score, model = _session_scorer(args, context)
         service = WatchService(context, score, model=model)
         context.watchers = service
     return service

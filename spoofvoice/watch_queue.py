@@ -147,7 +147,7 @@ class Worker:
         options: Callable[[str], WatchOptions | None],
         folders: Callable[[], list[str]],
         *,
-        model: str | None = None,
+        model: Callable[[], str | None] | str | None = None,
         talk: QueueTalk | None = None,
     ) -> None:
         self.store = store
@@ -155,12 +155,19 @@ class Worker:
         self.context = context
         self.options = options
         self.folders = folders
-        self.model = model
+        self._model = model
         self.talk = talk
         self.current: Job | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._catch_up = threading.Event()  # announce what a crash left unannounced
+        self._catch_up.set()
         self._thread: threading.Thread | None = None
+
+    @property
+    def model(self) -> str | None:
+        """The model that scores now (identical content is reused only from the same model)."""
+        return self._model() if callable(self._model) else self._model
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -170,6 +177,11 @@ class Worker:
 
     def wake(self) -> None:
         """New work may be waiting."""
+        self._wake.set()
+
+    def catch_up(self) -> None:
+        """A folder was added: announce its verdicts that a crash stored but never said."""
+        self._catch_up.set()
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> bool:
@@ -187,12 +199,14 @@ class Worker:
         return {job.id} if job is not None else set()
 
     def _run(self) -> None:
-        for job in self.store.unannounced(self.folders()):
-            if self._stop.is_set():
-                return
-            self._finish(job)
         while not self._stop.is_set():
             self._wake.clear()
+            if self._catch_up.is_set():
+                self._catch_up.clear()
+                for job in self.store.unannounced(self.folders()):
+                    if self._stop.is_set():
+                        return
+                    self._finish(job)
             job = self.store.claim_next(self.folders())
             if job is None:
                 self._wake.wait(1.0)
