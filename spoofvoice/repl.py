@@ -87,7 +87,6 @@ def _prompt_session(context: SessionContext):
 
     from spoofvoice.completion import SessionCompleter
     from spoofvoice.keys import ESCAPE_WAIT_S, key_bindings
-    from spoofvoice.session_commands import speak_overview
 
     session = PromptSession(
         PROMPT,
@@ -98,7 +97,7 @@ def _prompt_session(context: SessionContext):
         key_bindings=key_bindings(
             stop=lambda: _stop_speech(context),
             repeat=lambda: _when_ready(context, "repeat"),
-            speak_help=lambda: speak_overview(context),
+            speak_help=lambda: _speak_help(context),
         ),
         color_depth=ColorDepth.MONOCHROME if os.environ.get("NO_COLOR") else None,
         mouse_support=False,
@@ -107,6 +106,13 @@ def _prompt_session(context: SessionContext):
     session.app.ttimeoutlen = ESCAPE_WAIT_S  # Escape alone stops speech without a half-second wait
     session.default_buffer.on_text_insert += lambda _buffer: _typed(context)
     return session
+
+
+def _speak_help(context: SessionContext) -> None:
+    """F1: the same as typing help (imported on first use, to keep it off the start-up path)."""
+    from spoofvoice.session_commands import speak_overview
+
+    speak_overview(context)
 
 
 def _typed(context: SessionContext) -> None:
