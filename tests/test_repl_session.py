@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import subprocess_env
+from conftest import ASTERISK_EN, subprocess_env
 
 PROGRAM = Path(sys.executable).parent / "spoofvoice"
 PROMPT = "spoofvoice>"
+F1, F3 = "\x1bOP", "\x1bOR"  # as an xterm sends them
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")
 FORBIDDEN = ("tensorflow", "keras", "librosa", "scipy.signal")
 VERDICT_LINE = re.compile(r"(BONAFIDE|SPOOF) \d+% \S*agent-pass\.wav|UNCERTAIN \d+% spoof \S*agent-pass\.wav")
@@ -132,10 +133,22 @@ def test_session_checks_repeats_helps_and_quits(session, real_speech, tmp_path, 
     assert not {name for name in imported if name.split(".")[0] in FORBIDDEN[:3] or name.startswith(FORBIDDEN[3])}
 
 
-def test_prompt_comes_before_the_model_and_ctrl_c_ctrl_d_behave(session, tmp_path):
+def test_prompt_comes_before_the_model_and_keys_behave(session, tmp_path):
     first = session.expect(PROMPT)
     assert "Ready." not in first  # the prompt is usable before the model has loaded
     session.expect(r"Ready\.")
+
+    session.command(f"check {ASTERISK_EN}")  # hundreds of clips: long enough to cancel
+    session.expect(r"(BONAFIDE|SPOOF|UNCERTAIN) \d+%")
+    session.child.sendcontrol("c")  # Ctrl-C cancels the running command, not the session
+    session.expect(r"Cancelled check\.")
+    session.expect(PROMPT)
+
+    session.child.send(F1)
+    session.expect(r"Type help COMMAND for more, or help keys for the keys\.")
+    [overview] = session.wait_spoken(r"^Commands: check, ")
+    session.child.send(F3)
+    session.wait_spoken(re.escape(overview["text"]), count=2)
     session.child.send("stat")
     session.child.sendcontrol("c")  # Ctrl-C at the prompt drops the half-typed line
     session.command("status")
