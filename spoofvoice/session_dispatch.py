@@ -76,7 +76,9 @@ def run_line(line: str, context) -> int | None:
         return USAGE
     try:
         return command.run(args, context)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: the command and its speech stop, the session stays
+        if context.announcer is not None:
+            context.announcer.stop()
         context.say(f"Cancelled {command.name}.", "message")
         return 130
     except Exception as error:  # a bug in one command must never end the session

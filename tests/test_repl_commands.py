@@ -219,3 +219,26 @@ def test_piped_commands_run_without_a_terminal(tmp_path, private_home):
     assert lines[-1] == "Goodbye."
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
+
+
+def test_typing_and_the_speech_keys_reach_the_announcer(session, monkeypatch):
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from spoofvoice.repl import _prompt_session
+
+    calls: list[str] = []
+    announcer = session.context.announcer
+    monkeypatch.setattr(announcer, "stop", lambda: calls.append("stop"))
+    monkeypatch.setattr(announcer, "repeat", lambda: calls.append("repeat"))
+    with create_pipe_input() as keyboard, create_app_session(input=keyboard, output=DummyOutput()):
+        prompt = _prompt_session(session.context)
+        keyboard.send_text("c\r")
+        assert prompt.prompt() == "c"
+        assert calls == ["stop"]  # typing interrupts speech...
+        session.context.settings.typing_interrupts = False
+        keyboard.send_text("h" + "\x1bOQ" + "\x1bOR" + "\x0f" + "\x1bOP" + "\r")  # h, F2, F3, Ctrl-O, F1
+        assert prompt.prompt() == "h"
+    assert calls == ["stop", "stop", "repeat", "repeat"]  # "h" did not stop speech: typing-interrupts off
+    assert session.lines[-1].startswith("Type help COMMAND for more")
