@@ -196,13 +196,21 @@ class _Handler:
 class WatchService:
     """All watched folders of one process, one store, one worker."""
 
-    def __init__(self, context, score: Score, *, model: Callable[[], str | None] | str | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        context,
+        score: Score,
+        *,
+        model: Callable[[], str | None] | str | None = None,
+        store: Store | None = None,
+        parallel: int = 0,
+    ) -> None:
         self.context = context
         self.store = store or Store()
         self.folders: dict[str, FolderWatch] = {}
         self._lock = threading.Lock()
         self.talk = QueueTalk(context, self.pending_count)
-        self.worker = Worker(self.store, score, context, self._options, self.folder_names, model=model, talk=self.talk)
+        self.worker = Worker(self.store, score, context, self._options, self.folder_names, model=model, talk=self.talk, parallel=parallel)
 
     def folder_names(self) -> list[str]:
         with self._lock:

@@ -9,9 +9,11 @@ and the queue length is spoken only when it has changed by a lot.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +60,32 @@ def job_verdict(job: Job) -> Verdict:
         threshold=float(job.threshold or 0.0),
         uncertain=job.uncertain,
     )
+
+
+@dataclass
+class _Prepared:
+    """One claimed job on its way through a batch."""
+
+    job: Job
+    real: Path | None = None
+    digest: str | None = None
+    twin: Job | None = None  # an earlier job, already done, with the same content
+    batch_twin: _Prepared | None = None  # an earlier job in this batch with the same content
+    failure: tuple[str, str] | None = None  # (sentence, reason)
+    verdict: Verdict | None = None
+    future: Future | None = None
+
+    @property
+    def needs_scoring(self) -> bool:
+        return self.failure is None and self.twin is None and self.batch_twin is None
+
+
+def _os_failure(name: str, error: OSError) -> tuple[str, str]:
+    if isinstance(error, FileNotFoundError):
+        reason = "it vanished before it could be checked"
+        return f"{name}: {reason}. Put it back into the folder to check it.", reason
+    reason = f"it cannot be read ({error.strerror or error})"
+    return f"{name}: {reason}. Copy it in again.", reason
 
 
 class QueueTalk:
@@ -137,7 +165,8 @@ class QueueTalk:
 
 
 class Worker:
-    """One thread that turns queued jobs into announced verdicts, oldest first."""
+    """One thread that turns queued jobs into announced verdicts, oldest first; when clips are
+    waiting, a few are scored at once on a thread pool (decoding and features release the GIL)."""
 
     def __init__(
         self,
@@ -149,6 +178,7 @@ class Worker:
         *,
         model: Callable[[], str | None] | str | None = None,
         talk: QueueTalk | None = None,
+        parallel: int = 0,
     ) -> None:
         self.store = store
         self.score = score
@@ -163,6 +193,8 @@ class Worker:
         self._catch_up = threading.Event()  # announce what a crash left unannounced
         self._catch_up.set()
         self._thread: threading.Thread | None = None
+        self.parallel = max(1, parallel or min(4, os.cpu_count() or 1))
+        self._pool = None
 
     @property
     def model(self) -> str | None:
@@ -188,10 +220,14 @@ class Worker:
         """Finish the job in hand, then stop; True when the thread ended in time."""
         self._stop.set()
         self._wake.set()
+        ended = True
         if self._thread is not None:
             self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+            ended = not self._thread.is_alive()
+        if ended and self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        return ended
 
     @property
     def busy_ids(self) -> set[int]:
@@ -207,49 +243,116 @@ class Worker:
                     if self._stop.is_set():
                         return
                     self._finish(job)
-            job = self.store.claim_next(self.folders())
-            if job is None:
+            jobs = self._claim_batch()
+            if not jobs:
                 self._wake.wait(1.0)
                 continue
-            self.current = job
             try:
-                self.process(job)
+                self.process_batch(jobs)
             except Exception as error:  # the store failed (disk full...): say so, keep watching
-                self.context.say(f"The watch queue could not record {Path(job.path).name} ({error}).", "important", earcon="error")
+                self.context.say(f"The watch queue could not record {Path(jobs[0].path).name} ({error}).", "important", earcon="error")
                 self._stop.wait(1.0)
             finally:
                 self.current = None
 
+    def _claim_batch(self) -> list[Job]:
+        """The oldest pending job, plus as many more as there are scoring threads, when waiting."""
+        folders = self.folders()
+        jobs: list[Job] = []
+        while len(jobs) < self.parallel:
+            job = self.store.claim_next(folders)
+            if job is None:
+                break
+            jobs.append(job)
+        return jobs
+
     def process(self, job: Job) -> None:
-        """Score one job (or reuse the verdict of identical content), store it, announce it."""
+        """Score one claimed job, store its verdict, announce it."""
+        self.process_batch([job])
+
+    def process_batch(self, jobs: list[Job]) -> None:
+        """Check and hash each job, score the new content in parallel, then record and announce
+        in arrival order. Identical content within the batch is scored once too."""
+        prepared: list[_Prepared] = []
+        first_with: dict[str, _Prepared] = {}
+        for job in jobs:
+            item = self._prepare(job)
+            if item.digest and item.twin is None:
+                item.batch_twin = first_with.get(item.digest)
+                first_with.setdefault(item.digest, item)
+            prepared.append(item)
+        to_score = [item for item in prepared if item.needs_scoring]
+        if len(to_score) > 1:
+            pool = self._executor()
+            for item in to_score:
+                item.future = pool.submit(self._score, item)
+        for item in prepared:
+            self.current = item.job
+            self._record(item)
+            self._finish(self.store.job(item.job.id))
+
+    def _prepare(self, job: Job) -> _Prepared:
+        """Refuse unsafe files, hash the content, and find a verdict already given to it."""
+        item = _Prepared(job)
         options = self.options(job.folder) or WatchOptions()
-        folder, path = Path(job.folder), Path(job.path)
-        name = path.name
         try:
-            real = safe_target(path, folder, options.max_bytes)
-            digest = content_hash(real)
-            self.store.set_hash(job.id, digest)
-            twin = self.store.scored_twin(digest, job.id, self.model)
-            if twin is not None:
-                same_file = job.path in (twin.path, twin.moved_to)  # saved again unchanged: not news
-                self.store.complete(job.id, job_verdict(twin), duplicate_of=twin.id, record=not same_file)
-                if same_file:
-                    self.store.mark_announced(job.id)
-                    self.context.show(f"{relative_name(path, folder)}: unchanged since it was checked.")
-                    return
-            else:
-                self.store.complete(job.id, self.score(str(real)))
-        except (RefusedFile, AudioError) as error:
-            self.store.fail(job.id, error.sentence, error.reason)
+            item.real = safe_target(Path(job.path), Path(job.folder), options.max_bytes)
+            item.digest = content_hash(item.real)
+        except RefusedFile as error:
+            item.failure = (error.sentence, error.reason)
+            return item
         except OSError as error:
-            reason = "it vanished before it could be checked" if isinstance(error, FileNotFoundError) else f"it cannot be read ({error.strerror or error})"
-            self.store.fail(job.id, f"{name}: {reason}. Copy it in again.", reason)
+            item.failure = _os_failure(Path(job.path).name, error)
+            return item
+        self.store.set_hash(job.id, item.digest)
+        item.twin = self.store.scored_twin(item.digest, job.id, self.model)
+        return item
+
+    def _score(self, item: _Prepared) -> tuple[Verdict | None, tuple[str, str] | None]:
+        """(verdict, None) or (None, (sentence, reason)); never raises, so one bad file stops nothing."""
+        name = Path(item.job.path).name
+        try:
+            return self.score(str(item.real)), None
+        except (RefusedFile, AudioError) as error:
+            return None, (error.sentence, error.reason)
+        except OSError as error:
+            return None, _os_failure(name, error)
         except MemoryError:
-            self.store.fail(job.id, f"{name}: too large to decode in memory. Cut it into shorter parts.", "too large to decode")
-        self._finish(self.store.job(job.id))
+            return None, (f"{name}: too large to decode in memory. Cut it into shorter parts.", "too large to decode")
+        except Exception as error:  # a model or decoder fault on this one file
+            return None, (f"{name}: could not be checked ({type(error).__name__}: {error}).", "could not be checked")
+
+    def _record(self, item: _Prepared) -> None:
+        """Store the outcome: done with its verdict (one transaction), or failed with its reason."""
+        job = item.job
+        if item.twin is not None:
+            same_file = job.path in (item.twin.path, item.twin.moved_to)  # saved again unchanged: not news
+            self.store.complete(job.id, job_verdict(item.twin), duplicate_of=item.twin.id, record=not same_file)
+            if same_file:
+                self.store.mark_announced(job.id)
+                self.context.show(f"{relative_name(job.path, job.folder)}: unchanged since it was checked.")
+            return
+        if item.failure is None and item.batch_twin is not None and item.batch_twin.verdict is not None:
+            self.store.complete(job.id, item.batch_twin.verdict, duplicate_of=item.batch_twin.job.id)
+            return
+        if item.failure is None:
+            item.verdict, item.failure = item.future.result() if item.future else self._score(item)
+        if item.verdict is not None:
+            self.store.complete(job.id, item.verdict)
+        else:
+            self.store.fail(job.id, *item.failure)
+
+    def _executor(self):
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="spoofvoice-watch-score")
+        return self._pool
 
     def _finish(self, job: Job) -> None:
         """Sort (if asked), announce, and mark announced: safe to repeat after a crash."""
+        if job.announced:
+            return
         options = self.options(job.folder) or WatchOptions()
         folder, path = Path(job.folder), Path(job.path)
         shown = relative_name(path, folder)

@@ -26,10 +26,10 @@ def drop(tmp_path) -> Path:
     return folder
 
 
-def start(folder: Path, scorer: FakeScorer | None = None, **options) -> tuple[WatchService, RecordingContext, FakeScorer]:
+def start(folder: Path, scorer: FakeScorer | None = None, parallel: int = 0, **options) -> tuple[WatchService, RecordingContext, FakeScorer]:
     context = RecordingContext()
     scorer = scorer or FakeScorer()
-    service = WatchService(context, scorer, model="fake")
+    service = WatchService(context, scorer, model="fake", parallel=parallel)
     service.add(folder, WatchOptions(**options))
     return service, context, scorer
 
@@ -292,5 +292,43 @@ def test_restart_resumes_interrupted_and_unannounced_jobs(drop, tmp_path):
         assert sorted(scorer.scored()) == [str(drop / "r0.wav"), str(drop / "r2.wav")]
         assert Counter(line.split(" ")[-1] for line in context.verdict_lines()) == Counter({"r0.wav": 1, "r1.wav": 1, "r2.wav": 1})
         assert any(text.startswith("Resuming 2 clips") for text, *_ in context.said)
+    finally:
+        service.close()
+
+
+def test_a_batch_scores_identical_content_once_and_announces_in_arrival_order(drop):
+    scorer = FakeScorer(delay_s=0.2)
+    service, context, _ = start(drop, scorer, parallel=4)
+    try:
+        (drop / "first.wav").write_bytes(clip_bytes(1))
+        assert wait_for(lambda: service.worker.current is not None)
+        names = ["dup1.wav", "other1.wav", "dup2.wav", "other2.wav", "dup3.wav"]
+        for name in names:  # queued while the worker is busy: scored together as one batch
+            (drop / name).write_bytes(clip_bytes(2 if name.startswith("dup") else 10 + len(name) + int(name[-5])))
+        assert wait_for(lambda: finished(service) == 6)
+        assert sorted(Path(p).name for p in scorer.scored()) == ["dup1.wav", "first.wav", "other1.wav", "other2.wav"]
+        assert [line.split(" ")[-1] for line in context.verdict_lines()] == ["first.wav", *names]
+        dups = [job for job in service.store.jobs() if Path(job.path).name in ("dup2.wav", "dup3.wav")]
+        assert all(job.duplicate_of is not None for job in dups)
+    finally:
+        service.close()
+
+
+def test_an_unexpected_scoring_fault_fails_that_clip_only(drop):
+    def flaky(path: str):
+        if path.endswith("boom.wav"):
+            raise RuntimeError("interpreter fault")
+        return FakeScorer()(path)
+
+    context = RecordingContext()
+    service = WatchService(context, flaky, model="fake")
+    try:
+        service.add(drop, WatchOptions())
+        (drop / "boom.wav").write_bytes(clip_bytes(1))
+        (drop / "fine.wav").write_bytes(clip_bytes(2))
+        assert wait_for(lambda: finished(service) == 2)
+        lines = context.verdict_lines()
+        assert "ERROR boom.wav: could not be checked" in lines
+        assert lines[-1].endswith(" fine.wav") and not lines[-1].startswith("ERROR")
     finally:
         service.close()
