@@ -7,6 +7,7 @@ prompt in the session. Models are loaded once and kept.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,7 @@ class Context:
         import sqlite3
 
         try:
-            self.history_store().add_verdict(str(Path(path).resolve()), verdict, source=source)
+            self.history_store().add_verdict(os.path.abspath(path), verdict, source=source)
         except (OSError, sqlite3.Error) as error:
             self.show(f"History not saved for {Path(path).name} ({error}).")
 

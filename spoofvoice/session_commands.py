@@ -73,7 +73,7 @@ def run_history(args: argparse.Namespace, context) -> int:
         return 0
     for row in rows:
         context.show(history_line(row))
-    count = "1 verdict" if len(rows) == 1 else f"Last {len(rows)} verdicts, newest first"
+    count = "Last verdict" if len(rows) == 1 else f"Last {len(rows)} verdicts, newest first"
     spoken = [spoken_verdict(r["label"], float(r["spoof_probability"]), Path(r["path"]).name, bool(r.get("uncertain"))) for r in rows]
     if context.verbosity == "brief":
         spoken = spoken[:3]
@@ -159,7 +159,7 @@ def _model_info(context, name: str) -> int:
     except ModelError as error:
         return _error(context, str(error))
     raw = card.raw
-    lines = [f"Model {card.name}: {raw.get('architecture', 'architecture not stated')}."]
+    lines = [f"Model {card.name}: architecture {raw.get('architecture', 'not stated')}."]
     method = (raw.get("threshold") or {}).get("method")
     lines.append(f"Threshold {card.threshold:.3g}" + (f", {method}." if method else "."))
     dev = (raw.get("metrics") or {}).get("dev") or {}

@@ -50,8 +50,13 @@ def friendly_argument_error(command: Command, message: str) -> str:
         return f"{command.name} needs {missing.group(1).lower()}. Type help {command.name} for an example."
     choice = re.search(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.+)\)\.?$", message)
     if choice:
-        options = choice.group(3).replace("'", "")
-        return f"{command.name} does not know {choice.group(2)}; choose {options}."
+        options = [option.strip(" '") for option in choice.group(3).split(",")]
+        listed = ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else options[0]
+        return f"{command.name} does not know {choice.group(2)}; choose {listed}."
+    number = re.search(r"argument (\S+): invalid (float|int) value: '([^']*)'", message)
+    if number:
+        example = "5" if number.group(2) == "int" else "1.5"
+        return f"{command.name} needs a number, such as {command.name} {example}; {number.group(3)} is not one."
     text = message.rstrip(".")
     return f"{text}. Type help {command.name} for how to use it."
 

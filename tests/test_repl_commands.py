@@ -70,7 +70,9 @@ def test_unknown_command_suggests_the_closest_and_is_one_important_sentence(sess
 def test_bad_arguments_and_quotes_are_sentences_not_exits(session):
     status, lines = session.run("verbosity loud")
     assert status == 2
-    assert lines == ["verbosity does not know loud; choose brief, normal, verbose."]
+    assert lines == ["verbosity does not know loud; choose brief, normal or verbose."]
+    assert session.run("rate fast")[1] == ["rate needs a number, such as rate 1.5; fast is not one."]
+    assert session.run("history few")[1] == ["history needs a number, such as history 5; few is not one."]
     _, lines = session.run("report")
     assert lines == ["report needs file. Type help report for an example."]
     _, lines = session.run('check "unclosed')
@@ -81,8 +83,8 @@ def test_bad_arguments_and_quotes_are_sentences_not_exits(session):
 def test_argparse_wording_fallback_names_the_help():
     from spoofvoice.commands import find
 
-    sentence = friendly_argument_error(find("rate"), "rate: argument VALUE: invalid float value: 'fast'.")
-    assert sentence == "rate: argument VALUE: invalid float value: 'fast'. Type help rate for how to use it."
+    sentence = friendly_argument_error(find("model"), "model: unrecognized arguments: extra.")
+    assert sentence == "model: unrecognized arguments: extra. Type help model for how to use it."
 
 
 def test_a_failing_command_is_logged_and_the_session_goes_on(session, monkeypatch, private_home):
@@ -150,7 +152,7 @@ def test_history_and_report_from_the_store(session, tmp_path):
     as_json = tmp_path / "verdicts.json"
     session.run(f"report {as_json}")
     records = json.loads(as_json.read_text(encoding="utf-8"))
-    assert records[1]["path"] == str((ASTERISK_EN / "agent-pass.wav").resolve())
+    assert records[1]["path"] == str(ASTERISK_EN / "agent-pass.wav")  # as given, not through symlinks
     assert records[0]["spoof_probability"] == pytest.approx(0.97)
     assert session.run(f"report {tmp_path / 'v.xlsx'}")[1] == ["v.xlsx: choose a file name ending in .csv or .json."]
     assert session.run(f"report {tmp_path / 'nowhere' / 'v.csv'}")[1][0].startswith("v.csv: the folder ")
