@@ -8,6 +8,7 @@ the exported .tflite needs nothing but the raw features from `spoofvoice.feature
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -26,11 +27,26 @@ def register(name: str) -> Callable[[Builder], Builder]:
     return add
 
 
-def build(name: str, input_shape: tuple[int, int], train_features: np.ndarray, **params):
-    """Build the architecture `name` for windows of `input_shape`, standardised on `train_features`."""
+def build(
+    name: str,
+    input_shape: tuple[int, int],
+    train_features: np.ndarray,
+    labels: np.ndarray | None = None,
+    seed: int = 0,
+    **params,
+):
+    """Build the architecture `name` for windows of `input_shape`, standardised on `train_features`.
+
+    `labels` and `seed` reach the builders that take them (the GMM is fitted while it is built).
+    """
+    import inspect
+
     if name not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
-    return ARCHITECTURES[name](input_shape, train_features, **params)
+    builder = ARCHITECTURES[name]
+    accepted = inspect.signature(builder).parameters
+    extra = {key: value for key, value in (("labels", labels), ("seed", seed)) if key in accepted}
+    return builder(input_shape, train_features, **extra, **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
 
 
 def _standardiser(train_features: np.ndarray, axis: int = -1):
@@ -58,3 +74,168 @@ def seed_mlp(input_shape: tuple[int, int], train_features: np.ndarray, hidden: t
         x = keras.layers.Dense(width, activation="relu")(x)
     outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
     return keras.Model(inputs, outputs, name="seed_mlp")
+
+
+def _register_layer(cls):
+    """Make a custom layer loadable from .keras files without custom_objects."""
+    import keras
+
+    return keras.saving.register_keras_serializable(package="spoofvoice")(cls)
+
+
+def _layers():
+    """The custom layers, defined on first use so that importing this module stays cheap."""
+    if "MaxFeatureMap" in _LAYERS:
+        return _LAYERS
+    import keras
+    from keras import ops
+
+    @_register_layer
+    class MaxFeatureMap(keras.layers.Layer):
+        """Max-Feature-Map (Wu et al., LCNN): the element-wise max of the two halves of the channels.
+
+        A competitive activation that halves the channels; it is what makes LCNN "light".
+        """
+
+        def call(self, inputs):
+            first, second = ops.split(inputs, 2, axis=-1)
+            return ops.maximum(first, second)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], input_shape[-1] // 2)
+
+    @_register_layer
+    class DiagonalGmmLlr(keras.layers.Layer):
+        """Frame-level log-likelihood ratio of two diagonal GMMs (bonafide vs spoof), averaged over frames.
+
+        The GMMs are fitted by EM (scikit-learn) before the layer exists; their parameters are
+        frozen weights, so the layer exports to .tflite like any other. The per-component
+        log density is written as two matrix products, which LiteRT runs fast.
+        """
+
+        def __init__(self, components: int, dims: int, **kwargs):
+            super().__init__(**kwargs)
+            self.components = components
+            self.dims = dims
+
+        def build(self, input_shape):
+            for cls in ("bonafide", "spoof"):
+                for part, shape in (("log_weights", (self.components,)), ("means", (self.components, self.dims)), ("precisions", (self.components, self.dims))):
+                    setattr(self, f"{cls}_{part}", self.add_weight(name=f"{cls}_{part}", shape=shape, initializer="ones", trainable=False))
+
+        def _frame_loglik(self, x, log_weights, means, precisions):
+            # log N(x; mu, 1/p) = -0.5 * sum p (x - mu)^2 + 0.5 * sum log p - D/2 log 2 pi
+            quadratic = ops.matmul(x * x, ops.transpose(precisions)) - 2.0 * ops.matmul(x, ops.transpose(means * precisions))
+            constant = ops.sum(precisions * means * means, axis=-1) - ops.sum(ops.log(precisions), axis=-1) + self.dims * math.log(2.0 * math.pi)
+            return ops.logsumexp(log_weights - 0.5 * (quadratic + constant), axis=-1)
+
+        def call(self, inputs):
+            bonafide = self._frame_loglik(inputs, self.bonafide_log_weights, self.bonafide_means, self.bonafide_precisions)
+            spoof = self._frame_loglik(inputs, self.spoof_log_weights, self.spoof_means, self.spoof_precisions)
+            return ops.mean(bonafide - spoof, axis=1, keepdims=False)[:, None]
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 1)
+
+        def get_config(self):
+            return {**super().get_config(), "components": self.components, "dims": self.dims}
+
+    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr)
+    return _LAYERS
+
+
+_LAYERS: dict[str, type] = {}
+
+
+def custom_objects() -> dict[str, type]:
+    """The registered layers, for code that loads .keras files written by this module."""
+    return dict(_layers())
+
+
+@register("lcnn")
+def lcnn(
+    input_shape: tuple[int, int],
+    train_features: np.ndarray,
+    widths: tuple[int, ...] = (16, 32, 64, 96),
+    embedding: int = 128,
+    dropout: float = 0.5,
+):
+    """Light CNN with Max-Feature-Map activations (after the ASVspoof 2019 LCNN of Lavrentyeva et al.).
+
+    Frames are treated as an image (time x feature). A strided 5x5 MFM convolution halves
+    both axes (two cores must train it); each block is then a 1x1 MFM convolution and a 3x3
+    MFM convolution with batch normalisation, with max pooling between blocks. A per-frame
+    MFM embedding is averaged over time, so the logit is a mean over the window.
+    """
+    import keras
+
+    mfm = _layers()["MaxFeatureMap"]
+    inputs = keras.Input(shape=input_shape, name="features")
+    x = _standardiser(train_features)(inputs)
+    x = keras.layers.Reshape((*input_shape, 1))(x)
+    x = keras.layers.Conv2D(2 * widths[0], 5, strides=2, padding="same")(x)
+    x = mfm()(x)
+    previous = widths[0]
+    for width in widths[1:]:
+        x = keras.layers.Conv2D(2 * previous, 1)(x)
+        x = mfm()(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.Conv2D(2 * width, 3, padding="same")(x)
+        x = mfm()(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.BatchNormalization()(x)
+        previous = width
+    frames, bins = x.shape[1], x.shape[2]
+    x = keras.layers.Reshape((frames, bins * previous))(x)
+    x = keras.layers.Dropout(dropout / 2)(x)
+    x = keras.layers.Dense(2 * embedding)(x)
+    x = mfm()(x)
+    x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
+    return keras.Model(inputs, outputs, name="lcnn")
+
+
+def fit_gmm(frames: np.ndarray, components: int, seed: int, max_frames: int):
+    """EM fit of one diagonal GMM on (a seeded sample of) standardised frames."""
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(seed)
+    if len(frames) > max_frames:
+        frames = frames[rng.choice(len(frames), size=max_frames, replace=False)]
+    gmm = GaussianMixture(components, covariance_type="diag", max_iter=100, reg_covar=1e-3, random_state=seed)
+    return gmm.fit(frames.astype(np.float64))
+
+
+@register("gmm")
+def gmm(
+    input_shape: tuple[int, int],
+    train_features: np.ndarray,
+    labels: np.ndarray | None = None,
+    components: int = 64,
+    max_frames: int = 200_000,
+    seed: int = 0,
+):
+    """The ASVspoof GMM baseline: bonafide and spoof diagonal GMMs, score = mean frame LLR.
+
+    Needs the training labels (1 bonafide, 0 spoof). Nothing is learnt by gradient descent.
+    """
+    import keras
+
+    if labels is None:
+        raise ValueError("the gmm architecture needs the training labels")
+    norm = _standardiser(train_features)
+    frames = train_features.reshape(-1, train_features.shape[-1])
+    mean, std = frames.mean(axis=0), np.sqrt(frames.var(axis=0) + 1e-6)
+    layer = _layers()["DiagonalGmmLlr"](components, input_shape[1], name="gmm_llr")
+    inputs = keras.Input(shape=input_shape, name="features")
+    outputs = layer(norm(inputs))
+    model = keras.Model(inputs, outputs, name="gmm")
+    values = []
+    for cls, offset in (("bonafide", 1), ("spoof", 2)):
+        chosen = ((train_features[labels == (1 if cls == "bonafide" else 0)] - mean) / std).reshape(-1, input_shape[1])
+        fitted = fit_gmm(chosen, components, seed + offset, max_frames)
+        values += [np.log(fitted.weights_), fitted.means_, 1.0 / fitted.covariances_]
+    layer.set_weights([np.asarray(v, dtype=np.float32) for v in values])
+    return model

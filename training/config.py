@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from spoofvoice.features import FeatureConfig
+from training.augment import Augmentation
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -91,6 +92,12 @@ def load_config(config: str | Path) -> TrainConfig:
         features = FeatureConfig.from_dict(raw["features"])
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{path.name}: features: {error}.") from None
+    try:
+        Augmentation.from_dict(values.get("augmentation", {}))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{path.name}: {error}.") from None
+    if values.get("uncertainty_band", 0) < 0:
+        raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})
     return TrainConfig(
         features=features,

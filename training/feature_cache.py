@@ -35,21 +35,35 @@ def file_key(path: Path) -> str:
     return digest.hexdigest()
 
 
-def clip_features(path: Path, config: FeatureConfig, window_samples: int) -> np.ndarray:
-    """Features of one clip, padded by repetition to at least one window."""
+CHANNEL_VERSION = 1  # bump when the channel copies change, so cached copies are redone
+
+
+def clip_features(path: Path, config: FeatureConfig, window_samples: int, copy: int = -1, seed: int = 0) -> np.ndarray:
+    """Features of one clip, padded by repetition to at least one window.
+
+    With `copy` >= 0 the clip first goes through the corpus channel, drawn from a generator
+    seeded by (seed, copy, file content), so a copy is the same on every run and machine.
+    """
     samples = audio.load(path, sample_rate=config.sample_rate)
+    if copy >= 0:
+        from training.corpus.channel import apply_channel, draw_channel
+
+        content = int(file_key(Path(path))[:12], 16)
+        rng = np.random.default_rng([seed, copy, content])
+        samples = apply_channel(samples, draw_channel(rng), rng)
     return extract(pad_by_repetition(samples, window_samples), config)
 
 
-def _cached(job: tuple[str, FeatureConfig, int, str]) -> tuple[np.ndarray, bool]:
-    path, config, window_samples, folder = job
-    target = Path(folder) / f"{file_key(Path(path))}.npy"
+def _cached(job: tuple) -> tuple[np.ndarray, bool]:
+    path, config, window_samples, folder, copy, seed = job
+    suffix = "" if copy < 0 else f"-ch{CHANNEL_VERSION}-s{seed}-c{copy}"
+    target = Path(folder) / f"{file_key(Path(path))}{suffix}.npy"
     if target.exists():
         try:
             return np.load(target), True
         except (OSError, ValueError):
             target.unlink(missing_ok=True)
-    features = clip_features(Path(path), config, window_samples)
+    features = clip_features(Path(path), config, window_samples, copy, seed)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     with os.fdopen(fd, "wb") as handle:
         np.save(handle, features)
@@ -64,11 +78,16 @@ def features_for(
     workers: int = 0,
     log: Callable[[str], None] | None = None,
     root: Path | None = None,
+    copy: int = -1,
+    seed: int = 0,
 ) -> list[np.ndarray]:
-    """Features of every clip, in order, from the cache where possible."""
+    """Features of every clip, in order, from the cache where possible.
+
+    `copy` >= 0 asks for channel-augmented copy number `copy` (see `clip_features`).
+    """
     folder = (root or cache_dir() / "features") / config_key(config, window_samples)
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(p), config, window_samples, str(folder)) for p in paths]
+    jobs = [(str(p), config, window_samples, str(folder), copy, seed) for p in paths]
     workers = workers or os.cpu_count() or 1
     results: list[np.ndarray] = []
     reused = 0
@@ -89,5 +108,21 @@ def features_for(
             if log and index % step == 0 and len(jobs) > 64:
                 log(f"Features: {index} of {len(jobs)} clips.")
     if log:
-        log(f"Features ready for {len(jobs)} clips; {reused} came from the cache.")
+        what = "Features" if copy < 0 else f"Channel copy {copy + 1} features"
+        log(f"{what} ready for {len(jobs)} clips; {reused} came from the cache.")
     return results
+
+
+def channel_copies_for(
+    paths: Sequence[Path],
+    config: FeatureConfig,
+    window_samples: int,
+    copies: int,
+    seed: int,
+    workers: int = 0,
+    log: Callable[[str], None] | None = None,
+    root: Path | None = None,
+) -> list[list[np.ndarray]]:
+    """Per clip, the features of its `copies` channel-augmented versions (cached like the rest)."""
+    per_copy = [features_for(paths, config, window_samples, workers, log, root, copy=c, seed=seed) for c in range(copies)]
+    return [[per_copy[c][i] for c in range(copies)] for i in range(len(paths))]

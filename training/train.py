@@ -111,7 +111,127 @@ def _eer(scores: np.ndarray, labels: np.ndarray) -> float:
     return eer(scores[labels == 1], scores[labels == 0])
 
 
-def fit_kfold(config: TrainConfig, x: np.ndarray, y: np.ndarray, epochs: int, log: Log) -> tuple[object, dict]:
+# --------------------------------------------------------------------------- distribution
+
+
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+
+def make_strategy(name: str):
+    """The tf.distribute strategy for `--strategy`; multi-worker reads the standard TF_CONFIG.
+
+    Created before any other TensorFlow work, as MultiWorkerMirroredStrategy requires.
+    """
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi-worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise TrainingError("The multi-worker strategy needs TF_CONFIG set, naming the cluster and this worker.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise TrainingError(f"Unknown strategy {name}; use default, mirrored or multi-worker.")
+
+
+def is_chief() -> bool:
+    """True unless TF_CONFIG names this process a non-chief worker: only the chief writes files."""
+    import json
+
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except ValueError:
+        raise TrainingError("TF_CONFIG is not valid JSON; fix the environment variable.") from None
+    task = config.get("task") or {}
+    cluster = config.get("cluster") or {}
+    if not task:
+        return True
+    if task.get("type") == "chief":
+        return True
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and "chief" not in cluster
+
+
+def _dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int):
+    """A batched tf.data pipeline, sharded by data so every worker of a cluster takes its part."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.deterministic = True
+    return tf.data.Dataset.from_tensor_slices((x, y, w)).batch(batch_size).with_options(options)
+
+
+def predict(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Logits of `x`, computed locally (also inside a multi-worker strategy)."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate([np.asarray(model(x[i : i + batch_size], training=False)).reshape(-1) for i in range(0, len(x), batch_size)])
+
+
+def sample_weights(y: np.ndarray, use_weights: bool) -> np.ndarray:
+    """Per-clip weights from `class_weights`, so both classes count equally in the loss."""
+    if not use_weights:
+        return np.ones(len(y), dtype=np.float32)
+    weights = class_weights(y)
+    return np.array([weights[int(v)] for v in y], dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+class Windows:
+    """The training windows of each epoch: centre windows, or augmented ones drawn for that epoch."""
+
+    def __init__(self, clips: Sequence[np.ndarray], copies: Sequence, frames: int, config: TrainConfig) -> None:
+        from training.augment import Augmentation
+
+        self.clips, self.copies, self.frames, self.config = clips, copies, frames, config
+        self.augmentation = Augmentation.from_dict(config.augmentation)
+        self.centre = np.stack([center_window(f, frames) for f in clips]) if clips else np.zeros((0, frames, config.features.dims), np.float32)
+
+    def for_epoch(self, epoch: int, rows: np.ndarray | None = None) -> np.ndarray:
+        from training.augment import epoch_windows
+
+        if not self.augmentation.active:
+            return self.centre if rows is None else self.centre[rows]
+        chosen = range(len(self.clips)) if rows is None else rows
+        clips = [self.clips[i] for i in chosen]
+        copies = [self.copies[i] for i in chosen] if self.copies else []
+        return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch)
+
+
+def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, after_epoch: Callable[[int, float], bool] | None = None) -> None:
+    """Train for `epochs`, one Keras fit per epoch on that epoch's windows, shuffled by the seed.
+
+    `after_epoch(epoch, loss)` may return True to stop early. A model with nothing to learn by
+    gradient (the GMM) is left as it is.
+    """
+    if not model.trainable_weights:
+        return
+    weights = sample_weights(y[rows], config.class_weights)
+    for epoch in range(epochs):
+        x = windows.for_epoch(epoch, rows)
+        order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
+        history = model.fit(_dataset(x[order], y[rows][order], weights[order], config.batch_size), epochs=1, verbose=0, shuffle=False)
+        loss = float(history.history.get("loss", [float("nan")])[-1])
+        if after_epoch and after_epoch(epoch, loss):
+            break
+
+
+def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarray, strategy, seed: int):
+    from training.architectures import build
+
+    set_seed(seed)
+    x = windows.centre[rows]
+    with strategy.scope():
+        model = build(config.architecture, x.shape[1:], x, labels=y[rows], seed=seed, **config.architecture_params)
+        _compile(model, config)
+    return model
+
+
+def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy) -> tuple[object, dict]:
     """k-fold cross-validation on the training clips; the fold with the lowest EER is kept.
 
     Folds are stratified by label but not grouped by speaker, as in the original design:
@@ -119,18 +239,14 @@ def fit_kfold(config: TrainConfig, x: np.ndarray, y: np.ndarray, epochs: int, lo
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from training.architectures import build
     from training.metrics import roc_auc
 
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     results, best, best_eer = [], None, math.inf
-    for fold, (fit_idx, val_idx) in enumerate(folds.split(x, y), 1):
-        set_seed(config.seed + fold)
-        model = build(config.architecture, x.shape[1:], x[fit_idx], **config.architecture_params)
-        _compile(model, config)
-        weights = class_weights(y[fit_idx]) if config.class_weights else None
-        model.fit(x[fit_idx], y[fit_idx], epochs=epochs, batch_size=config.batch_size, class_weight=weights, verbose=0, shuffle=True)
-        scores = model.predict(x[val_idx], verbose=0, batch_size=256).reshape(-1)
+    for fold, (fit_idx, val_idx) in enumerate(folds.split(windows.centre, y), 1):
+        model = _build(config, windows, y, fit_idx, strategy, config.seed + fold)
+        fit_epochs(model, windows, y, fit_idx, epochs, config)
+        scores = predict(model, windows.centre[val_idx])
         fold_eer = _eer(scores, y[val_idx])
         fold_auc = roc_auc(scores[y[val_idx] == 1], scores[y[val_idx] == 0])
         results.append({"fold": fold, "eer": fold_eer, "auc": fold_auc})
@@ -146,34 +262,42 @@ def fit_kfold(config: TrainConfig, x: np.ndarray, y: np.ndarray, epochs: int, lo
     return best, summary
 
 
-def fit_with_dev(config: TrainConfig, x: np.ndarray, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log) -> tuple[object, dict]:
+def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy) -> tuple[object, dict]:
     """One training run, keeping the weights of the epoch with the lowest dev EER."""
-    import keras
-
-    from training.architectures import build
-
-    set_seed(config.seed)
-    model = build(config.architecture, x.shape[1:], x, **config.architecture_params)
-    _compile(model, config)
+    rows = np.arange(len(y))
+    model = _build(config, windows, y, rows, strategy, config.seed)
     history: list[dict] = []
     best = {"eer": math.inf, "epoch": 0, "weights": None}
     patience = config.early_stopping_patience
 
-    class DevEer(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            scores = self.model.predict(dev_x, verbose=0, batch_size=256).reshape(-1)
-            dev_eer = _eer(scores, dev_y)
-            history.append({"epoch": epoch + 1, "loss": float((logs or {}).get("loss", float("nan"))), "dev_eer": dev_eer})
-            log(f"Epoch {epoch + 1} of {epochs}. Dev EER {dev_eer * 100:.1f} percent.")
-            if dev_eer < best["eer"]:
-                best.update(eer=dev_eer, epoch=epoch + 1, weights=self.model.get_weights())
-            elif patience and epoch + 1 - best["epoch"] >= patience:
-                self.model.stop_training = True
+    def after_epoch(epoch: int, loss: float) -> bool:
+        dev_eer = _eer(predict(model, dev_x), dev_y)
+        history.append({"epoch": epoch + 1, "loss": loss, "dev_eer": dev_eer})
+        log(f"Epoch {epoch + 1} of {epochs}. Dev EER {dev_eer * 100:.1f} percent.")
+        if dev_eer < best["eer"]:
+            best.update(eer=dev_eer, epoch=epoch + 1, weights=model.get_weights())
+            return False
+        return bool(patience) and epoch + 1 - best["epoch"] >= patience
 
-    weights = class_weights(y) if config.class_weights else None
-    model.fit(x, y, epochs=epochs, batch_size=config.batch_size, class_weight=weights, verbose=0, shuffle=True, callbacks=[DevEer()])
-    model.set_weights(best["weights"])
-    return model, {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
+    if model.trainable_weights:
+        fit_epochs(model, windows, y, rows, epochs, config, after_epoch)
+        model.set_weights(best["weights"])
+        return model, {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
+    dev_eer = _eer(predict(model, dev_x), dev_y)
+    log(f"Fitted by expectation-maximisation; no gradient epochs. Dev EER {dev_eer * 100:.1f} percent.")
+    return model, {"history": [], "best_epoch": 0, "best_dev_eer": dev_eer, "fitted_by": "expectation-maximisation"}
+
+
+def plain_copy(model, strategy):
+    """The trained model outside any distribution strategy, for saving and conversion."""
+    import keras
+    import tensorflow as tf
+
+    if strategy is tf.distribute.get_strategy():
+        return model
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def calibrate(scores: np.ndarray, labels: np.ndarray) -> dict:
@@ -184,14 +308,51 @@ def calibrate(scores: np.ndarray, labels: np.ndarray) -> dict:
     return {"method": "platt", "a": float(fit.coef_[0][0]), "b": float(fit.intercept_[0]), "fitted_on": "dev"}
 
 
-def data_summary(trials: Sequence, dataset_kind: str, data_dir: Path) -> dict:
-    """Counts per attack and speakers, for the card."""
-    return {
+def data_summary(trials: Sequence, dataset_kind: str, data_dir: Path, ids: bool = False) -> dict:
+    """Counts per attack and speakers, for the card; with `ids`, the speaker and attack ids too.
+
+    The training part lists its speaker ids and spoof attack ids, so an evaluation can tell
+    seen speakers and attacks from unseen ones from the card alone.
+    """
+    summary = {
         "dataset": dataset_kind,
         "folder": Path(data_dir).name,
         "clips": len(trials),
         "per_attack": dict(sorted(Counter(t.attack for t in trials).items())),
         "speakers": len({t.speaker for t in trials}),
+    }
+    if ids:
+        summary["speaker_ids"] = sorted({str(t.speaker) for t in trials})
+        summary["attack_ids"] = sorted({str(t.attack) for t in trials if t.label != "bonafide"})
+    return summary
+
+
+def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, window_samples: int, workers: int, log: Log):
+    """Cached features of train and dev clips, plus the channel copies augmentation asks for."""
+    from training.augment import Augmentation
+    from training.feature_cache import channel_copies_for, features_for
+
+    train_features = features_for([t.path for t in train_trials], cfg.features, window_samples, workers, log)
+    dev_features = features_for([t.path for t in dev_trials], cfg.features, window_samples, workers, log)
+    copies_wanted = Augmentation.from_dict(cfg.augmentation).channel_copies
+    copies = channel_copies_for([t.path for t in train_trials], cfg.features, window_samples, copies_wanted, cfg.seed, workers, log) if copies_wanted else []
+    return train_features, dev_features, copies
+
+
+def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> dict:
+    """The dev-EER threshold, how it was chosen, and the training-set EER point for comparison."""
+    from training.metrics import eer_with_threshold
+
+    _, threshold = eer_with_threshold(dev_scores[dev_y == 1], dev_scores[dev_y == 0])
+    overlap = {t.speaker for t in dev_trials} & {t.speaker for t in train_trials}
+    train_scores = np.array([detector.score_features(f, 0.0).score for f in train_features])
+    _, on_train = eer_with_threshold(train_scores[train_y == 1], train_scores[train_y == 0])
+    return {
+        "value": threshold,
+        "method": "EER point of the exported model (mean of window logits) on the dev subset",
+        "dev_speakers": len({t.speaker for t in dev_trials}),
+        "dev_speakers_also_in_training": len(overlap),
+        "alternatives": {"train_eer_point": on_train},
     }
 
 
@@ -205,72 +366,80 @@ def train(
     models_dir: Path | None = None,
     log: Log = print,
     workers: int = 0,
+    strategy: str = "default",
+    band: float | None = None,
 ) -> dict:
-    """Train, export and calibrate one model; returns its card."""
+    """Train, export and calibrate one model; returns its card (only the chief writes files)."""
     from spoofvoice.detector import Detector, ModelCard
     from training.datasets import read_dataset
     from training.export import write_card, write_model_files
-    from training.feature_cache import features_for
 
+    distribution = make_strategy(strategy)
     cfg = load_config(config)
     name = out_name or cfg.name
     models_dir = Path(models_dir or MODELS_DIR)
-    epochs = epochs or cfg.epochs
+    epochs = cfg.epochs if epochs is None else epochs
+    if band is not None and band < 0:
+        raise TrainingError("The uncertainty band must not be negative.")
     trials = read_dataset(dataset_kind, Path(data_dir))
     train_trials, dev_trials = split_trials(trials, cfg, log)
     log(f"Training {name}: {len(train_trials)} training clips, {len(dev_trials)} dev clips, {epochs} epochs.")
     window_samples = int(round(cfg.window_seconds * cfg.features.sample_rate))
     frames = cfg.features.frames_for(window_samples)
-    train_features = features_for([t.path for t in train_trials], cfg.features, window_samples, workers, log)
-    dev_features = features_for([t.path for t in dev_trials], cfg.features, window_samples, workers, log)
-    x = np.stack([center_window(f, frames) for f in train_features])
+    train_features, dev_features, copies = _features(cfg, train_trials, dev_trials, window_samples, workers, log)
+    windows = Windows(train_features, copies, frames, cfg)
     y = labels_of(train_trials)
     dev_x = np.stack([center_window(f, frames) for f in dev_features])
     dev_y = labels_of(dev_trials)
 
     if cfg.folds > 1:
-        model, fit_summary = fit_kfold(cfg, x, y, epochs, log)
+        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution)
     else:
-        model, fit_summary = fit_with_dev(cfg, x, y, dev_x, dev_y, epochs, log)
-
-    files = write_model_files(model, name, models_dir)
+        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution)
+    model = plain_copy(model, distribution)
     card = {
         "name": name,
         "architecture": cfg.architecture,
         "description": cfg.description,
+        "parameters": int(model.count_params()),
         "features": cfg.features.to_dict(),
         "window": {"seconds": cfg.window_seconds, "hop_seconds": cfg.hop_seconds, "frames": frames},
         "input": {"shape": [frames, cfg.features.dims], "dtype": "float32", "output": "log-odds of bonafide (higher = more bonafide)"},
         "threshold": {"value": 0.0, "method": "provisional"},
-        "uncertainty_band": cfg.uncertainty_band,
+        "uncertainty_band": float(cfg.uncertainty_band if band is None else band),
+        "uncertainty_band_units": "score (log-odds); a score this close to the threshold is reported as uncertain",
         "calibration": {"method": "none", "a": 1.0, "b": 0.0},
-        "training_data": {"train": data_summary(train_trials, dataset_kind, data_dir), "dev": data_summary(dev_trials, dataset_kind, data_dir)},
-        "training": {"epochs": epochs, "batch_size": cfg.batch_size, "seed": cfg.seed, **fit_summary},
+        "training_data": {
+            "train": data_summary(train_trials, dataset_kind, data_dir, ids=True),
+            "dev": data_summary(dev_trials, dataset_kind, data_dir),
+        },
+        "training": {"epochs": epochs, "batch_size": cfg.batch_size, "seed": cfg.seed, "strategy": strategy,
+                     "replicas": int(distribution.num_replicas_in_sync), **fit_summary},
         "metrics": {},
-        "files": files,
+        "files": {},
         "config": cfg.to_dict(),
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if not is_chief():
+        log(f"Training done on this worker. The chief saves {name}.")
+        return card
+    card["files"] = write_model_files(model, name, models_dir)
     card_path = write_card(card, models_dir)
 
     detector = Detector(ModelCard.read(card_path))
     dev_scores = np.array([detector.score_features(f, 0.0).score for f in dev_features])
-    from training.metrics import eer_with_threshold, roc_auc
+    from training.metrics import eer, roc_auc
 
-    dev_eer, threshold = eer_with_threshold(dev_scores[dev_y == 1], dev_scores[dev_y == 0])
-    card["threshold"] = {
-        "value": threshold,
-        "method": "EER point of the exported model on the dev subset, whose speakers are not in training",
-    }
+    card["threshold"] = _threshold_card(detector, train_features, y, dev_scores, dev_y, train_trials, dev_trials)
     card["calibration"] = calibrate(dev_scores, dev_y)
     card["metrics"]["dev"] = {
-        "eer": dev_eer,
+        "eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
         "auc": roc_auc(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
         "clips": len(dev_trials),
         "speakers": len({t.speaker for t in dev_trials}),
     }
     write_card(card, models_dir)
-    log(f"Training done. Dev EER {dev_eer * 100:.1f} percent. Saved as {name}.")
+    log(f"Training done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent. Saved as {name}.")
     return card
 
 
@@ -287,9 +456,51 @@ def run_train(args, context) -> int:
             args.config, args.dataset, Path(args.data),
             epochs=args.epochs, out_name=args.out,
             models_dir=Path(args.models_dir) if args.models_dir else None, log=log,
+            strategy=getattr(args, "strategy", None) or "default", band=getattr(args, "band", None),
+            workers=getattr(args, "workers", None) or 0,
         )
     except (ConfigError, DatasetError, TrainingError) as error:
         context.say(str(error), "important", earcon="error")
         return 1
     context.say(f"Model saved as {card['name']} in {Path(args.models_dir or MODELS_DIR)}.", "message", earcon="done")
     return 0
+
+
+def add_arguments(parser) -> None:
+    """The train options; `spoofvoice train` and `python -m training.train` share them."""
+    parser.add_argument("--config", required=True, metavar="CONFIG", help="experiment config: a name in training/configs (seed-mlp, lcnn-logmel...) or a path")
+    parser.add_argument("--dataset", required=True, metavar="KIND", help="asvspoof2019-la (also the local corpus), asvspoof2021-la, asvspoof2021-df, asvspoof5, in-the-wild or folder")
+    parser.add_argument("--data", required=True, metavar="DIR", help="the dataset's root folder")
+    parser.add_argument("--epochs", type=int, metavar="N", help="override the config's number of epochs")
+    parser.add_argument("--out", metavar="NAME", help="model name to save as in models/ (default: the config's name)")
+    parser.add_argument("--models-dir", metavar="DIR", help="where to save the model (default: the project's models/ folder)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default", help="tf.distribute strategy; multi-worker reads TF_CONFIG")
+    parser.add_argument("--band", type=float, metavar="B", help="uncertainty band around the threshold, in score units (overrides the config)")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for feature extraction (default: one per core)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.train`: the train command without the session around it (plain lines)."""
+    import argparse
+
+    from training.config import ConfigError
+    from training.datasets import DatasetError
+
+    parser = argparse.ArgumentParser(prog="python -m training.train", description="Train, export and calibrate one model.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        card = train(
+            args.config, args.dataset, Path(args.data), epochs=args.epochs, out_name=args.out,
+            models_dir=Path(args.models_dir) if args.models_dir else None, log=lambda line: print(line, flush=True),
+            strategy=args.strategy, band=args.band, workers=args.workers,
+        )
+    except (ConfigError, DatasetError, TrainingError) as error:
+        print(error, flush=True)
+        return 1
+    print(f"Model {card['name']} trained.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

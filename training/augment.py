@@ -1,0 +1,123 @@
+"""Training-time augmentation, drawn afresh each epoch from a seeded generator.
+
+What a config's "augmentation" object may hold (all optional; an empty object means none):
+
+- "crop": true: a random window of each clip instead of its centre;
+- "gain_db": G: a random level change in [-G, G] dB, applied exactly in the feature domain
+  (a power gain shifts every log band equally: the cepstra's c0, or every log-mel bin);
+- "channel_copies": N and "channel_probability": P: N copies of each training clip passed
+  once through the corpus channel (training/corpus/channel.py: telephone band, G.711, room,
+  noise, level, MP3/OGG), their features cached like any other; each epoch a clip is
+  replaced by one of its copies with probability P;
+- "time_masks"/"time_mask_frames" and "freq_masks"/"freq_mask_bins": SpecAugment masks
+  (up to that many frames/bins each), filled with the window's own mean so the masked
+  region carries no level.
+
+Everything comes from numpy generators seeded by (seed, epoch), so two runs see the same
+windows in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from spoofvoice.features import FeatureConfig
+
+KEYS = {
+    "crop": bool, "gain_db": (int, float), "channel_copies": int, "channel_probability": (int, float),
+    "time_masks": int, "time_mask_frames": int, "freq_masks": int, "freq_mask_bins": int,
+}
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    crop: bool = False
+    gain_db: float = 0.0
+    channel_copies: int = 0
+    channel_probability: float = 0.0
+    time_masks: int = 0
+    time_mask_frames: int = 0
+    freq_masks: int = 0
+    freq_mask_bins: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Augmentation:
+        """Checked reading of a config's "augmentation" object; raises ValueError naming the key."""
+        for key, value in data.items():
+            expected = KEYS.get(key)
+            if expected is None:
+                raise ValueError(f"unknown augmentation key {key!r}; known: {', '.join(sorted(KEYS))}")
+            if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
+                raise ValueError(f"augmentation {key!r} has the wrong type: {value!r}")
+        made = cls(**data)
+        if not 0.0 <= made.channel_probability <= 1.0:
+            raise ValueError("augmentation 'channel_probability' must lie between 0 and 1")
+        return made
+
+    @property
+    def active(self) -> bool:
+        return self != Augmentation()
+
+
+def gain_vector(config: FeatureConfig) -> np.ndarray:
+    """How each feature dimension moves for a +1 dB power gain (exact away from the log floor)."""
+    vector = np.zeros(config.dims, dtype=np.float32)
+    if config.kind == "logmel":
+        vector[: config.static_dims] = math.log(10.0) / 10.0
+    elif config.kind == "lfcc":  # natural log, orthonormal DCT: c0 moves by sqrt(n_filters)
+        vector[0] = math.log(10.0) / 10.0 * math.sqrt(config.n_filters)
+    else:  # mfcc: 10 log10, orthonormal DCT
+        vector[0] = math.sqrt(config.n_filters)
+    return vector
+
+
+def crop(features: np.ndarray, frames: int, rng: np.random.Generator | None) -> np.ndarray:
+    """A random window (or the centre one when rng is None) of `frames` frames."""
+    spare = len(features) - frames
+    start = spare // 2 if rng is None or spare <= 0 else int(rng.integers(0, spare + 1))
+    return features[max(0, start) : max(0, start) + frames]
+
+
+def mask(window: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> np.ndarray:
+    """SpecAugment time and frequency masks, filled with the window's mean per dimension."""
+    out = window.copy()
+    fill = window.mean(axis=0)
+    for _ in range(aug.time_masks):
+        width = int(rng.integers(0, aug.time_mask_frames + 1))
+        start = int(rng.integers(0, max(1, len(out) - width + 1)))
+        out[start : start + width] = fill
+    for _ in range(aug.freq_masks):
+        width = int(rng.integers(0, aug.freq_mask_bins + 1))
+        start = int(rng.integers(0, max(1, out.shape[1] - width + 1)))
+        out[:, start : start + width] = fill[start : start + width]
+    return out
+
+
+def epoch_windows(
+    clips: Sequence[np.ndarray],
+    copies: Sequence[Sequence[np.ndarray]],
+    frames: int,
+    aug: Augmentation,
+    features: FeatureConfig,
+    seed: int,
+    epoch: int,
+) -> np.ndarray:
+    """One training window per clip for this epoch: (clips, frames, dims) float32."""
+    rng = np.random.default_rng([seed, epoch])
+    gain = gain_vector(features)
+    out = np.empty((len(clips), frames, features.dims), dtype=np.float32)
+    for index, clip in enumerate(clips):
+        source = clip
+        if copies and copies[index] and rng.random() < aug.channel_probability:
+            source = copies[index][int(rng.integers(0, len(copies[index])))]
+        window = crop(source, frames, rng if aug.crop else None)
+        if aug.gain_db:
+            window = window + gain * float(rng.uniform(-aug.gain_db, aug.gain_db))
+        if aug.time_masks or aug.freq_masks:
+            window = mask(window, aug, rng)
+        out[index] = window
+    return out
