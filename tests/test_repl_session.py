@@ -22,6 +22,7 @@ PROGRAM = Path(sys.executable).parent / "spoofvoice"
 PROMPT = "spoofvoice>"
 F1, F3 = "\x1bOP", "\x1bOR"  # as an xterm sends them
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")
+COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;\d+)*m")
 FORBIDDEN = ("tensorflow", "keras", "librosa", "scipy.signal")
 VERDICT_LINE = re.compile(r"(BONAFIDE|SPOOF) \d+% \S*agent-pass\.wav|UNCERTAIN \d+% spoof \S*agent-pass\.wav")
 
@@ -36,10 +37,12 @@ class Session:
         self.out = out
         self.child = pexpect.spawn(str(PROGRAM), env=env, encoding="utf-8", timeout=30, dimensions=(40, 250))
         self.transcript = ""
+        self.raw = ""
 
     def expect(self, pattern: str) -> str:
         """Wait for a regex in the (ANSI-stripped) output; returns the text up to and including it."""
         self.child.expect(pattern)
+        self.raw += self.child.before + self.child.after
         seen = ANSI.sub("", self.child.before + self.child.after)
         self.transcript += seen
         return seen
@@ -122,6 +125,7 @@ def test_session_checks_repeats_helps_and_quits(session, real_speech, tmp_path, 
     session.child.close()
     assert session.child.exitstatus == 0
     assert "Traceback" not in session.transcript
+    assert not COLOUR.search(session.raw)  # NO_COLOR: no foreground or background colour codes
 
     settings = json.loads((private_home / ".config" / "settings.json").read_text(encoding="utf-8"))
     assert settings["verbosity"] == "brief"  # changed in the session, kept for the next
