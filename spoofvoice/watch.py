@@ -100,8 +100,8 @@ class FolderWatch:
                     f"This system cannot report changes in {self.folder.name} ({error.strerror or error}); "
                     f"checking it every {self.options.poll_interval_s:g} seconds instead."
                 )
+        self.stability = StabilityCheck(self.accept, self.options.stable_s)  # polling; recent files at start
         if polling:
-            self.stability = StabilityCheck(self.accept, self.options.stable_s)
             self._start_observer(polling=True)
         return notice
 
@@ -140,7 +140,7 @@ class FolderWatch:
             self._submit(self, path)
 
     def candidate(self, path: str) -> None:
-        """A file that may still be growing: wait for it to settle (polling mode)."""
+        """A file that may still be growing: wait for it to settle (polling, and the start scan)."""
         if self.stability is not None and wanted(path, self.folder, sorting=self.options.sort):
             self.stability.track(path)
 
@@ -258,15 +258,14 @@ class WatchService:
         """Files dropped while nothing was watching: queue those the store has not seen."""
         key = str(watch.folder)
         queued = 0
-        settling = watch.stability is not None
         for path in watch.existing_files():
             found = file_key(path)
             if found is None or self.store.knows(path, found.size, found.mtime):
                 continue
-            if settling and time.time() - found.mtime < watch.options.stable_s:
-                watch.stability.track(path)  # may still be arriving
-                continue
-            if self.store.enqueue(key, path, found.size, found.mtime) is not None:
+            if time.time() - found.mtime < watch.options.stable_s:
+                watch.candidate(path)  # may still be being written: queued once it settles
+                queued += 1
+            elif self.store.enqueue(key, path, found.size, found.mtime) is not None:
                 queued += 1
         if queued:
             verb = "was" if queued == 1 else "were"

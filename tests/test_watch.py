@@ -34,6 +34,13 @@ def start(folder: Path, scorer: FakeScorer | None = None, parallel: int = 0, **o
     return service, context, scorer
 
 
+def aged(path: Path) -> Path:
+    """Make a file look as if it was dropped an hour ago, while nothing was watching."""
+    then = path.lstat().st_mtime - 3600
+    os.utime(path, (then, then), follow_symlinks=False)
+    return path
+
+
 def finished(service: WatchService) -> int:
     return len([job for job in service.store.jobs() if job.state in (DONE, FAILED) and job.announced])
 
@@ -125,6 +132,7 @@ def test_renamed_in_and_part_renamed_to_wav(drop, tmp_path):
 def test_clips_already_there_are_queued_once_and_announced(drop):
     for i in range(3):
         (drop / f"old{i}.wav").write_bytes(clip_bytes(100 + i))
+        aged(drop / f"old{i}.wav")
     service, context, scorer = start(drop)
     try:
         assert wait_for(lambda: finished(service) == 3)
@@ -142,6 +150,7 @@ def test_clips_already_there_are_queued_once_and_announced(drop):
 
 def test_existing_skip_leaves_old_clips(drop):
     (drop / "old.wav").write_bytes(clip_bytes(1))
+    aged(drop / "old.wav")
     service, context, scorer = start(drop, existing="skip")
     try:
         (drop / "new.wav").write_bytes(clip_bytes(2))
@@ -201,6 +210,8 @@ def test_links_out_of_the_folder_are_refused(drop, tmp_path):
     (drop / "escape.wav").symlink_to(outside)  # there before the watch: found by the start scan
     (drop / "inside.wav").write_bytes(clip_bytes(10))
     (drop / "alias.wav").symlink_to(drop / "inside.wav")
+    for name in ("escape.wav", "inside.wav", "alias.wav"):
+        aged(drop / name)
     service, context, scorer = start(drop)
     try:
         assert wait_for(lambda: finished(service) == 3)
@@ -330,5 +341,39 @@ def test_an_unexpected_scoring_fault_fails_that_clip_only(drop):
         lines = context.verdict_lines()
         assert "ERROR boom.wav: could not be checked" in lines
         assert lines[-1].endswith(" fine.wav") and not lines[-1].startswith("ERROR")
+    finally:
+        service.close()
+
+
+def test_recursive_watch_sees_subfolders_and_folders_moved_in(drop, tmp_path):
+    (drop / "old").mkdir()
+    (drop / "old" / "a.wav").write_bytes(clip_bytes(1))
+    aged(drop / "old" / "a.wav")
+    service, context, scorer = start(drop, recursive=True)
+    try:
+        assert wait_for(lambda: finished(service) == 1)
+        (drop / "old" / "b.wav").write_bytes(clip_bytes(2))
+        batch = tmp_path / "batch"
+        (batch / "inner").mkdir(parents=True)
+        (batch / "c.wav").write_bytes(clip_bytes(3))
+        (batch / "inner" / "d.wav").write_bytes(clip_bytes(4))
+        os.rename(batch, drop / "batch")
+        assert wait_for(lambda: finished(service) == 4)
+        assert sorted(context.verdict_lines()[i].split(" ")[-1] for i in range(4)) == ["batch/c.wav", "batch/inner/d.wav", "old/a.wav", "old/b.wav"]
+    finally:
+        service.close()
+
+
+def test_a_file_still_being_written_at_start_waits_for_its_close(drop):
+    data = clip_bytes(5)
+    handle = open(drop / "recording.wav", "wb")  # noqa: SIM115 - a recorder holding it open
+    handle.write(data[:5000])
+    handle.flush()
+    service, context, scorer = start(drop, stable_s=5.0)
+    try:
+        handle.write(data[5000:])
+        handle.close()
+        assert wait_for(lambda: finished(service) == 1)
+        assert scorer.calls == [(str(drop / "recording.wav"), len(data))]
     finally:
         service.close()
