@@ -63,6 +63,16 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models-dir", metavar="DIR", help="where to save the model (default: the project's models/ folder)")
 
 
+def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    # Same arguments as `python -m training.corpus` (training/corpus/__main__.py), kept here so
+    # listing commands never imports training code.
+    parser.add_argument("action", choices=("build", "heldout"), help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--size", choices=("small", "full"), default="small", help="small: about 200 clips; full: about 10,000")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="worker processes (default: up to 2)")
+
+
 def _say_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="+", metavar="TEXT", help="the words to speak")
 
@@ -114,6 +124,18 @@ COMMANDS: list[Command] = [
         ),
         configure=_train_arguments,
         target="training.train:run_train",
+    ),
+    Command(
+        name="corpus",
+        summary="Build the open spoofing corpus from real voices and many speech generators.",
+        details=(
+            "corpus build, then dash dash out and a folder. It writes real recordings and machine-made "
+            "speech in the ASVspoof 2019 LA layout, ready for train. Add dash dash size full for about "
+            "ten thousand clips, and dash dash seed for another draw. corpus heldout builds the "
+            "evaluation set from voices never used in training."
+        ),
+        configure=_corpus_arguments,
+        target="training.corpus.__main__:run_corpus",
     ),
     Command(
         name="say",

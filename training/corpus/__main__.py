@@ -1,4 +1,5 @@
-"""`python -m training.corpus build --out DIR [--size small|full] [--seed N] [--workers K]`."""
+"""`python -m training.corpus build --out DIR [--size small|full] [--seed N] [--workers K]`
+and `python -m training.corpus heldout --out DIR [--seed N]`."""
 
 from __future__ import annotations
 
@@ -7,34 +8,56 @@ import sys
 from pathlib import Path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m training.corpus", description="Build the open spoofing corpus."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build", help="build the corpus in the ASVspoof 2019 LA layout")
-    build.add_argument("--out", type=Path, required=True, help="output folder")
-    build.add_argument("--size", choices=("small", "full"), default="small")
-    build.add_argument("--seed", type=int, default=0)
-    build.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: up to 2)"
-    )
-    args = parser.parse_args(argv)
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by `python -m training.corpus` and `spoofvoice corpus`."""
+    parser.add_argument("action", choices=("build", "heldout"),
+                        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--size", choices=("small", "full"), default="small",
+                        help="small: about 200 clips (CI); full: about 10,000")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same corpus")
+    parser.add_argument("--workers", type=int, default=0, help="worker processes (default: up to 2)")
 
+
+def run(args: argparse.Namespace, log) -> int:
+    """Build what `args` asks for; a user error is one line and exit status 1."""
     from training.corpus.build import CorpusError, build_corpus, default_workers
+    from training.corpus.heldout import build_heldout
 
+    workers = args.workers or default_workers()
     try:
-        build_corpus(
-            args.out,
-            size=args.size,
-            seed=args.seed,
-            log=lambda line: print(line, flush=True),
-            workers=args.workers or default_workers(),
-        )
-    except CorpusError as exc:
-        print(f"corpus: {exc}", file=sys.stderr)
+        if args.action == "heldout":
+            build_heldout(args.out, seed=args.seed, log=log, workers=workers)
+        else:
+            build_corpus(args.out, size=args.size, seed=args.seed, log=log, workers=workers)
+    except (CorpusError, OSError) as exc:
+        log(f"corpus: {exc}")
         return 1
     return 0
+
+
+def run_corpus(args: argparse.Namespace, context) -> int:
+    """The `spoofvoice corpus` command: lines are printed, progress spoken now and then."""
+
+    def log(line: str) -> None:
+        if "clips made" in line:
+            context.say(line.removeprefix("corpus: "), "progress", display=line)
+        elif line.startswith("corpus: done"):
+            context.say(line.removeprefix("corpus: "), "message", display=line, final=True)
+        else:
+            context.show(line)
+
+    status = run(args, log)
+    if status:
+        context.say("Corpus build failed; the line above says why.", "important", earcon="error")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.corpus", description="Build the open spoofing corpus.")
+    configure(parser)
+    args = parser.parse_args(argv)
+    return run(args, lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ PROTOCOL = {"train": "train.trn", "dev": "dev.trl", "eval": "eval.trl"}
 SIZES = {
     "small": {"train": (50, 50), "dev": (25, 25), "eval": (25, 25)},
     "full": {"train": (2600, 2600), "dev": (1000, 1000), "eval": (1500, 1500)},
+    "heldout": {"train": (0, 0), "dev": (0, 0), "eval": (150, 150)},
 }
 SPLIT_SHARE = {"train": 0.6, "dev": 0.2, "eval": 0.2}
 MIN_S, MAX_S = 2.0, 6.0
@@ -49,6 +50,7 @@ class Job:
     native_from: str  # a real clip whose rate sets the band of a TTS spoof
     target_s: float
     seed: int
+    dest: str = ""  # path under the output folder; empty: the ASVspoof 2019 LA place
 
 
 def protocol_path(out: Path, split: str) -> Path:
@@ -216,7 +218,7 @@ def build_corpus(
     """Build the corpus into `out` (ASVspoof 2019 LA layout) and return `out`."""
     from training.corpus.render import render_all
 
-    if size not in SIZES:
+    if size not in ("small", "full"):
         raise CorpusError(f"Unknown size {size!r}; use small or full.")
     out = Path(out)
     log(f"corpus: building the {size} corpus with seed {seed} into {out}")

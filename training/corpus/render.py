@@ -133,7 +133,8 @@ def render_one(job: Job, out: Path) -> Result:
         return Result(job.file_id, False, "generator produced silence")
     crng = np.random.default_rng(channel_seed)
     spec = draw_channel(crng)
-    write_flac(flac_path(out, job.split, job.file_id), apply_channel(y, spec, crng))
+    path = out / job.dest if job.dest else flac_path(out, job.split, job.file_id)
+    write_flac(path, apply_channel(y, spec, crng))
     return Result(job.file_id, True, "", source, lang, detail, spec.describe())
 
 

@@ -135,6 +135,14 @@ def _kde_group(lang: str) -> str:
     return f"kde-{lang}"
 
 
+def _alsa() -> list[SourceClip]:
+    """The spoken channel names of alsa-utils' speaker-test ("Front Left"...); Noise.wav is not speech."""
+    files = _files(Path("/usr/share/sounds/alsa"), {".wav"})
+    return [
+        SourceClip(p, "alsa-utils-voice", "alsa-utils", "en") for p in files if p.stem != "Noise"
+    ]
+
+
 def _pocketsphinx() -> list[SourceClip]:
     files = _files(Path("/usr/share/pocketsphinx/test/data"), {".wav"})
     return [
@@ -189,6 +197,28 @@ SOURCES: tuple[Source, ...] = (
         ),
     ),
     Source("pocketsphinx", "pocketsphinx-testdata", "en", _pocketsphinx),
+    # Reserved for independent evaluation (`python -m training.corpus heldout`), never train/dev.
+    Source(
+        "heldout-asterisk-it",
+        "asterisk-core-sounds-it-wav",
+        "it",
+        _asterisk("it_IT_m_Carlo", "asterisk-carlo", "asterisk-core-sounds-it-wav", "it", {".wav"}),
+        heldout=True,
+    ),
+    Source(
+        "heldout-asterisk-ru",
+        "asterisk-core-sounds-ru-wav",
+        "ru",
+        _asterisk(
+            "ru_RU_f_IvrvoiceRU",
+            "asterisk-ivrvoice-ru",
+            "asterisk-core-sounds-ru-wav",
+            "ru",
+            {".wav"},
+        ),
+        heldout=True,
+    ),
+    Source("heldout-alsa", "alsa-utils", "en", _alsa, heldout=True),
     Source(
         "ktuberling",
         "ktuberling-data",
