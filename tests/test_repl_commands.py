@@ -146,7 +146,7 @@ def test_history_and_report_from_the_store(session, tmp_path):
 
     report = tmp_path / "verdicts.csv"
     assert session.run(f"report {report}")[1] == [f"Report saved: 2 verdicts as CSV in {report}."]
-    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    rows = list(csv.DictReader(report.read_text(encoding="utf-8").splitlines()))
     assert [r["label"] for r in rows] == ["spoof", "bonafide"]
     assert rows[0]["path"] == "/recordings/call.wav"
     as_json = tmp_path / "verdicts.json"
