@@ -8,8 +8,8 @@ from spoofvoice.speech.hooks import clear_speech_cache, say_command, speech_info
 
 
 def run_say(args: argparse.Namespace, context) -> int:
-    """`spoofvoice say TEXT`: speak through the configured voice and wait until it is said."""
-    return say_command(" ".join(args.text), context.announcer)
+    """`spoofvoice say TEXT`: speak through the configured voice (the CLI waits until it is said)."""
+    return say_command(" ".join(args.text), context.announcer, wait=not context.interactive)
 
 
 def run_speech(args: argparse.Namespace, context) -> int:

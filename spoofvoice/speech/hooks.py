@@ -14,16 +14,22 @@ from spoofvoice.speech.player import sound_device_problem
 SAY_TIMEOUT_S = 120.0
 
 
-def say_command(text: str, announcer) -> int:
-    """Speak text through the configured engine and wait for it; exit status 0, or 2 if empty."""
+def say_command(text: str, announcer, wait: bool = True) -> int:
+    """Speak text through the configured engine; exit status 0, or 2 if empty.
+
+    The CLI waits until it is said (the process would end first); the session does not, so
+    the prompt stays usable while it speaks.
+    """
     text = " ".join(text.split())
-    if not text:
+    status = 0
+    if text:
+        announcer.say(text, "message")
+    else:
         announcer.say("Nothing to say: give the words after say, for example: say hello.")
+        status = 2
+    if wait:
         announcer.wait_idle(SAY_TIMEOUT_S)
-        return 2
-    announcer.say(text, "message")
-    announcer.wait_idle(SAY_TIMEOUT_S)
-    return 0
+    return status
 
 
 def _online_voice_resting(state_file: Path) -> bool:
