@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -273,10 +274,16 @@ class WatchService:
             self.context.say(f"{_clips(queued, 'unscored clip')} {verb} already here; scoring {them}.", "message")
 
     def _submit(self, watch: FolderWatch, path: str) -> None:
+        """Queue a complete file (called on the observer's thread, which must never die)."""
         found = file_key(path)
         if found is None:
             return
-        if self.store.enqueue(str(watch.folder), path, found.size, found.mtime) is not None:
+        try:
+            job = self.store.enqueue(str(watch.folder), path, found.size, found.mtime)
+        except (OSError, sqlite3.Error) as error:
+            self.context.say(f"{Path(path).name} could not be queued ({error}).", "important", earcon="error")
+            return
+        if job is not None:
             self.talk.arrived()
             self.worker.wake()
 
