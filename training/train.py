@@ -202,8 +202,11 @@ class Windows:
         return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch)
 
 
-def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, after_epoch: Callable[[int, float], bool] | None = None) -> None:
+def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None) -> None:
     """Train for `epochs`, one Keras fit per epoch on that epoch's windows, shuffled by the seed.
+
+    Under a distribution strategy the epoch runs through `distributed_epoch`, because Keras 3's
+    fit() breaks with MultiWorkerMirroredStrategy across workers (keras-team/keras#20585).
 
     `after_epoch(epoch, loss)` may return True to stop early. A model with nothing to learn by
     gradient (the GMM) is left as it is.
@@ -214,10 +217,55 @@ def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs:
     for epoch in range(epochs):
         x = windows.for_epoch(epoch, rows)
         order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
-        history = model.fit(_dataset(x[order], y[rows][order], weights[order], config.batch_size), epochs=1, verbose=0, shuffle=False)
-        loss = float(history.history.get("loss", [float("nan")])[-1])
+        dataset = _dataset(x[order], y[rows][order], weights[order], config.batch_size)
+        if _is_default(strategy):
+            loss = float(model.fit(dataset, epochs=1, verbose=0, shuffle=False).history["loss"][-1])
+        else:
+            loss = distributed_epoch(model, dataset, strategy, config.batch_size)
         if after_epoch and after_epoch(epoch, loss):
             break
+
+
+def _is_default(strategy) -> bool:
+    import tensorflow as tf
+
+    return strategy is tf.distribute.get_strategy()
+
+
+_STEPS: dict[int, object] = {}
+
+
+def distributed_epoch(model, dataset, strategy, batch_size: int) -> float:
+    """One epoch of a custom training loop: strategy.run per batch, gradients all-reduced.
+
+    The loss is the class-weighted binary cross-entropy on logits, averaged over the global
+    batch, as Keras' fit would compute it; returns the mean batch loss.
+    """
+    import keras
+    import tensorflow as tf
+
+    if id(model) not in _STEPS:
+        with strategy.scope():
+            model.optimizer.build(model.trainable_variables)
+
+        def replica_step(x, y, w):
+            with tf.GradientTape() as tape:
+                logits = tf.reshape(model(x, training=True), [-1])
+                per_clip = keras.losses.binary_crossentropy(y[:, None], logits[:, None], from_logits=True)
+                loss = tf.nn.compute_average_loss(per_clip * w, global_batch_size=batch_size * strategy.num_replicas_in_sync)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            model.optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+            return loss
+
+        @tf.function
+        def step(batch):
+            losses = strategy.run(replica_step, args=batch)
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+        _STEPS[id(model)] = step
+    step = _STEPS[id(model)]
+    losses = [float(step(batch)) for batch in strategy.experimental_distribute_dataset(dataset)]
+    return float(np.mean(losses)) if losses else float("nan")
 
 
 def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarray, strategy, seed: int):
@@ -245,7 +293,7 @@ def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int,
     results, best, best_eer = [], None, math.inf
     for fold, (fit_idx, val_idx) in enumerate(folds.split(windows.centre, y), 1):
         model = _build(config, windows, y, fit_idx, strategy, config.seed + fold)
-        fit_epochs(model, windows, y, fit_idx, epochs, config)
+        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy)
         scores = predict(model, windows.centre[val_idx])
         fold_eer = _eer(scores, y[val_idx])
         fold_auc = roc_auc(scores[y[val_idx] == 1], scores[y[val_idx] == 0])
@@ -280,7 +328,7 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         return bool(patience) and epoch + 1 - best["epoch"] >= patience
 
     if model.trainable_weights:
-        fit_epochs(model, windows, y, rows, epochs, config, after_epoch)
+        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch)
         model.set_weights(best["weights"])
         return model, {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
     dev_eer = _eer(predict(model, dev_x), dev_y)
