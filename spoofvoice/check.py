@@ -52,8 +52,11 @@ def score_paths(model: str, paths: list[str], threshold: float | None = None, wo
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(paths) >= PARALLEL_FROM:
         context = get_context("fork") if sys.platform.startswith("linux") else get_context()
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model, threshold)) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(model, threshold))
+        try:
             yield from pool.map(_score_in_worker, paths, chunksize=8)
+        finally:  # a caller that stops early (Ctrl-C, stop evaluation) drops the queued work
+            pool.shutdown(wait=True, cancel_futures=True)
         return
     detector = Detector.load(model)
     for path in paths:

@@ -234,6 +234,10 @@ def _verbosity_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("level", choices=("brief", "normal", "verbose"), metavar="brief|normal|verbose")
 
 
+def _stop_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", nargs="?", choices=["speech", "training", "evaluation"], help="what to stop (default: speech)")
+
+
 def _on_off_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("state", choices=("on", "off"), metavar="on|off")
 
@@ -248,7 +252,8 @@ COMMANDS += [
     _session("model", "Which model is in use; list, use or describe models.", "model alone says which model is in use. model list names the installed models. model use, then a name, switches to it. model info describes the model: how it was trained and how well it did.", _model_arguments),
     _session("threshold", "Say or set the decision threshold.", "threshold alone says the threshold. threshold, then a number, sets it: scores below it are spoof. threshold default returns to the model's own.", _threshold_arguments),
     _session("repeat", "Say the last message again.", "repeat says the last message again. F3 does the same."),
-    _session("stop", "Stop speaking now.", "stop silences speech at once and drops what was waiting. Escape does the same."),
+    _session("stop", "Stop speaking now, or stop training or evaluation.", "stop silences speech at once and drops what was waiting. Escape does the same. stop training ends a training run after the current batch and keeps the best model so far; stop evaluation ends an evaluation.", _stop_arguments),
+    _session("results", "Say the last evaluation summary again.", "results repeats the summary of the last evaluation: the equal error rate and accuracy, and more at verbose."),
     _session("mute", "Stop all speech until unmute; lines are still printed.", "mute stops all speech; every line is still printed. unmute brings speech back."),
     _session("unmute", "Speak again after mute.", "unmute turns speech back on after mute."),
     _session("rate", "Set how fast speech is, from 0.5 to 2 times.", "rate, then a number from 0.5 to 2: 1 is normal, 2 is twice as fast.", _number_argument),

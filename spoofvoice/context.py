@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from spoofvoice.jobs import Jobs
 from spoofvoice.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class Context:
         self.watchers: Any = None  # the session's WatchService (spoofvoice/watch.py), made by its first `watch`
         self.keep_history = False  # the session keeps verdict history; one-off CLI runs do not
         self._detectors: dict[str, Detector] = {}
+        self.jobs = Jobs()  # training and evaluation running in the background of a session
+        self.last_results: list[str] = []  # the last evaluation summary, for `results`
         self._lock = threading.Lock()
         self._store = None
 

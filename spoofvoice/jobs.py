@@ -104,3 +104,47 @@ class Jobs:
             return True
         job.thread.join(timeout)
         return not job.thread.is_alive()
+
+
+class Stopped(Exception):
+    """Raised inside work that was asked to stop and has nothing worth keeping."""
+
+
+def run_job(context, job: Job, work: Callable[[Job], int]) -> int:
+    """Run long work: in the background of a session, in the foreground of the CLI.
+
+    In the session the prompt comes straight back; the job speaks its own progress and
+    result. In the CLI the first Ctrl-C asks the work to stop after the current batch (a
+    training run then keeps its best model); a second Ctrl-C stops at once.
+    """
+    if context.interactive:
+        def report_failure(failed: Job, error: Exception) -> None:
+            context.say(f"{failed.title.capitalize()} failed. {error}", "important", earcon="error")
+
+        try:
+            context.jobs.start(job, work, report_failure)
+        except JobBusy as busy:
+            context.say(str(busy), "important", earcon="error")
+            return 1
+        context.say(f"{job.title.capitalize()} started in the background. Say status to hear where it is, or stop {job.kind}.")
+        return 0
+    return _run_in_foreground(context, job, work)
+
+
+def _run_in_foreground(context, job: Job, work: Callable[[Job], int]) -> int:
+    import signal
+
+    def first_interrupt(signum, frame) -> None:
+        # Only set the flag here: the work says "stopping" when it sees it (no locks in a handler).
+        job.stop_event.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, first_interrupt) if in_main_thread else None
+    try:
+        return int(work(job) or 0)
+    except Stopped:
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)

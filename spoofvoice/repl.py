@@ -22,6 +22,7 @@ from spoofvoice.settings import load_settings
 PROMPT = "spoofvoice> "
 HISTORY_FILE = "session-history"
 CLOSE_WAIT_S = 3.0  # how long "Goodbye." may take before the process leaves
+JOB_STOP_WAIT_S = 10.0  # how long quitting waits for background training to stop
 MODULES_ENV = "SPOOFVOICE_DEBUG_MODULES"  # FILE: on leaving, write the imported module names there
 
 
@@ -133,7 +134,15 @@ def _when_ready(context: SessionContext, action: str) -> None:
 
 
 def _close(context: SessionContext) -> None:
-    """Let the last words (Goodbye) be heard, briefly, then stop the speech thread."""
+    """Finish the clip being watched, let the last words (Goodbye) be heard, then stop speech.
+
+    A training run in the background is asked to stop after its batch; its best model so
+    far is kept only if it finishes within the wait (quitting never hangs on it).
+    """
+    if context.watchers is not None:
+        context.watchers.close()
+    if context.jobs.stop() is not None:
+        context.jobs.wait(JOB_STOP_WAIT_S)
     announcer = context.wait_for_announcer()
     if announcer is not None:
         announcer.close(CLOSE_WAIT_S)

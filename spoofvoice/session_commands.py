@@ -215,8 +215,27 @@ def run_repeat(args: argparse.Namespace, context) -> int:
 
 
 def run_stop(args: argparse.Namespace, context) -> int:
+    """`stop` silences speech; `stop training` / `stop evaluation` ends background work."""
+    what = getattr(args, "what", None)
+    if what in ("training", "evaluation"):
+        job = context.jobs.stop(what)
+        if job is None:
+            context.say(f"No {what} is running.")
+            return 1
+        keep = " The best model so far will be kept." if what == "training" else ""
+        context.say(f"Stopping {what} after the current batch.{keep}", "important")
+        return 0
     context.announcer.stop()
     context.show("Speech stopped.")
+    return 0
+
+
+def run_results(args: argparse.Namespace, context) -> int:
+    """`results`: the last evaluation summary again."""
+    if not context.last_results:
+        context.say("No results yet. Run eval first.")
+        return 1
+    context.say(" ".join(context.last_results))
     return 0
 
 
@@ -285,11 +304,14 @@ def run_typing_interrupts(args: argparse.Namespace, context) -> int:
 
 
 def status_lines(context) -> list[str]:
-    """Model, threshold, voice and the other settings, the watch queue, the history size."""
+    """Background work first (epoch, time spent, time left), then model, threshold, voice and
+    the other settings, the watch queue, the history size."""
     s = context.settings
     announcer = context.announcer
     threshold = f"{s.threshold:g}, your own" if s.threshold is not None else f"the model's own{_card_threshold(context)}"
-    lines = [
+    job = context.jobs.current
+    lines = [job.status_sentence()] if job is not None else []
+    lines += [
         _model_state_sentence(context),
         f"Threshold: {threshold}.",
         f"Voice {announcer.engine_name}, rate {s.rate:g} times, volume {round(s.volume * 100)} percent{', muted' if s.muted else ''}.",

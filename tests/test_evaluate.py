@@ -122,15 +122,14 @@ def tiny_model(folder_dataset, tmp_path_factory) -> Path:
     return folder / "tiny.json"
 
 
-def test_evaluate_folder_writes_a_consistent_report(folder_dataset, tiny_model, tmp_path,
-                                                    monkeypatch):
-    monkeypatch.setattr("training.evaluate.PROGRESS_SECONDS", 0.0)
+def test_evaluate_folder_writes_a_consistent_report(folder_dataset, tiny_model, tmp_path):
     lines: list[str] = []
+    steps: list[tuple[int, int]] = []
     result = evaluate(str(tiny_model), "folder", folder_dataset, tmp_path / "report", None,
-                      log=lines.append, workers=1)
-    assert lines[0] == "Evaluating tiny on 20 clips."
-    # One line per 10 percent at most: 2, 4, ... 18 of 20.
-    assert lines[1:] == [f"Scored {n} of 20 clips." for n in range(2, 20, 2)]
+                      log=lines.append, workers=1, progress=lambda done, total: steps.append((done, total)))
+    assert lines == ["Evaluating tiny on 20 clips."]
+    # Progress after every clip but the last (20 clips: one step each); SparseProgress picks what is spoken.
+    assert steps == [(n, 20) for n in range(1, 20)]
     assert result["counts"] == {"bonafide": 10, "spoof": 10}
     assert result["failed"] == []
     assert result["threshold"] == 0.0

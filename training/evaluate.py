@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spoofvoice.jobs import Job, Stopped, run_job
+from spoofvoice.progress import SparseProgress
 from training import metrics as m
 from training.report import NO_ATTACK, ScoredTrial, metrics_json, spoken_summary, write_report
 
@@ -32,10 +34,10 @@ DEFAULT_SUBSET = {
     "asvspoof5": "eval",
 }
 # Progress lines are sparse: at most one per 10 percent of the clips AND per 30 seconds.
-PROGRESS_STEPS = 10
-PROGRESS_SECONDS = 30.0
+PROGRESS_UPDATES = 100  # progress callbacks per run; SparseProgress decides what is spoken
 
 Log = Callable[[str], None]
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -191,9 +193,11 @@ def _attack_id(attack: Any) -> str:
 
 
 def _score_trials(
-    detector, trials: Sequence[Any], log: Log, workers: int
+    detector, trials: Sequence[Any], progress: Progress | None, workers: int, stop: threading.Event | None = None
 ) -> tuple[list[ScoredTrial], list[str], list[str], list[dict[str, str]]]:
     """Score clips in dataset order (worker processes for many); unreadable ones are listed.
+
+    `progress(done, total)` is called about a hundred times; `stop` ends the run early.
 
     Returns the scored trials, the detector's label for each, each speaker id ("" when
     unknown) and the failures as {"path", "error"}.
@@ -204,8 +208,7 @@ def _score_trials(
     predicted: list[str] = []
     speakers: list[str] = []
     failed: list[dict[str, str]] = []
-    step = max(1, -(-len(trials) // PROGRESS_STEPS))
-    last_line, last_done = time.monotonic(), 0
+    step = max(1, -(-len(trials) // PROGRESS_UPDATES))
     outcomes = score_paths(str(detector.card.path), [str(t.path) for t in trials], workers=workers)
     for done, (trial, outcome) in enumerate(zip(trials, outcomes, strict=True), start=1):
         if outcome.verdict is None:
@@ -221,10 +224,11 @@ def _score_trials(
             )
             predicted.append(outcome.verdict.label)
             speakers.append(_speaker_id(trial.speaker))
-        now = time.monotonic()
-        if done - last_done >= step and now - last_line >= PROGRESS_SECONDS and done < len(trials):
-            log(f"Scored {done} of {len(trials)} clips.")
-            last_line, last_done = now, done
+        if stop is not None and stop.is_set():
+            outcomes.close()
+            raise Stopped(f"Evaluation stopped after {done} of {len(trials)} clips.")
+        if progress is not None and done % step == 0 and done < len(trials):
+            progress(done, len(trials))
     return scored, predicted, speakers, failed
 
 
@@ -238,11 +242,14 @@ def evaluate(
     *,
     subset: str | None = None,
     workers: int = 0,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Score every clip of a labelled dataset with a model; return (and optionally write) metrics.
 
     ``subset`` defaults to "eval" for the ASVspoof layouts and to everything otherwise.
-    ``log`` receives short progress lines. Raises MetricError, the dataset reader's error or
+    ``log`` receives the opening line, ``progress(done, total)`` the scoring progress, and
+    ``stop`` (when set) ends the run with ``Stopped``. Raises MetricError, the dataset reader's error or
     the detector's ModelError with a sentence a person can act on.
     """
     from spoofvoice.detector import Detector
@@ -258,7 +265,7 @@ def evaluate(
         raise m.MetricError(f"{data} has no clips{where}; check the folder and the dataset kind.")
     log(f"Evaluating {detector.name} on {len(trials)} clips.")
 
-    scored, predicted, speakers, failed = _score_trials(detector, trials, log, workers)
+    scored, predicted, speakers, failed = _score_trials(detector, trials, progress, workers, stop)
     if not scored:
         raise m.MetricError(
             f"None of the {len(trials)} clips in {data} could be read; first error: "
@@ -308,17 +315,33 @@ def evaluate(
 
 
 def run_eval(args: argparse.Namespace, context) -> int:
-    """The `eval` command (arguments in spoofvoice/commands.py): exit 0 with metrics, else 1."""
+    """The `eval` command (arguments in spoofvoice/commands.py): exit 0 with metrics, else 1.
+
+    In the session it runs in the background; progress is sparse and the summary is spoken
+    at the length the user's verbosity asks for (`results` says it again).
+    """
+    model = args.model or context.settings.model
+    job = Job("evaluation", f"evaluating {model}")
+    return run_job(context, job, lambda running: _evaluate_and_report(args, context, model, running))
+
+
+def _evaluate_and_report(args: argparse.Namespace, context, model: str, job: Job) -> int:
     from spoofvoice.detector import ModelError
     from training.datasets import DatasetError
 
-    model = args.model or context.settings.model
     errors = (m.MetricError, ModelError, DatasetError, OSError)
     quiet = bool(args.json)  # standard output carries only metrics.json then
 
     def log(line: str) -> None:
         if not quiet:
             context.say(line, "progress")
+
+    def progress(done: int, total: int) -> None:
+        if quiet:
+            return
+        if job.progress is None:
+            job.progress = SparseProgress(context, total)
+        job.progress.update(done, f"Scored {done} of {total} clips.")
 
     try:
         result = evaluate(
@@ -330,7 +353,12 @@ def run_eval(args: argparse.Namespace, context) -> int:
             log=log,
             subset=args.subset,
             workers=args.workers,
+            progress=progress,
+            stop=job.stop_event,
         )
+    except Stopped as stopped:
+        context.say(str(stopped), "important")
+        return 130
     except errors as error:
         if quiet:  # standard output stays pure JSON; the reason still reaches the user
             print(_sentence(error), file=sys.stderr, flush=True)
@@ -341,11 +369,12 @@ def run_eval(args: argparse.Namespace, context) -> int:
         sys.stdout.flush()
         return 0
     sentences = spoken_summary(result, context.verbosity)
-    context.say(" ".join(sentences), "message", earcon="done", final=True)
     if result["report"]:
-        context.say(f"Report written to {result['report']}.", "message", final=True)
+        sentences.append(f"Report written to {result['report']}.")
     if result["failed"]:
-        context.say(f"{len(result['failed'])} clips could not be read and were left out.", "message")
+        sentences.append(f"{len(result['failed'])} clips could not be read and were left out.")
+    context.last_results = sentences
+    context.say(" ".join(sentences), "message", earcon="done")
     return 0
 
 
