@@ -152,6 +152,13 @@ def custom_objects() -> dict[str, type]:
     return dict(_layers())
 
 
+def load_model(path):
+    """Load a .keras file written by training, custom layers included."""
+    import keras
+
+    return keras.models.load_model(path, custom_objects=custom_objects())
+
+
 @register("lcnn")
 def lcnn(
     input_shape: tuple[int, int],

@@ -50,3 +50,28 @@ def _write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
+
+
+def compare_with_litert(keras_path: Path, tflite_path: Path, windows) -> float:
+    """Largest absolute difference between the Keras model and its .tflite on `windows`.
+
+    The .keras file is loaded back first (custom layers included), so this also checks that
+    the saved model is complete.
+    """
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    from training.architectures import load_model
+
+    model = load_model(keras_path)
+    expected = np.asarray(model.predict(windows, verbose=0, batch_size=64)).reshape(-1)
+    interpreter = Interpreter(model_path=str(tflite_path))
+    interpreter.allocate_tensors()
+    given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    got = []
+    for window in windows:
+        interpreter.set_tensor(given["index"], window[None].astype(np.float32))
+        interpreter.invoke()
+        got.append(float(interpreter.get_tensor(taken["index"]).reshape(-1)[0]))
+    return float(np.max(np.abs(np.array(got) - expected)))
+

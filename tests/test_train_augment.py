@@ -1,0 +1,69 @@
+"""Augmentation and the feature cache, without TensorFlow: exact gain, seeded draws, reuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spoofvoice import audio
+from spoofvoice.features import FeatureConfig, extract
+from training.augment import Augmentation, epoch_windows, gain_vector
+from training.config import ConfigError, load_config
+from training.feature_cache import channel_copies_for, features_for
+
+
+@pytest.mark.parametrize("kind", ["mfcc", "lfcc", "logmel"])
+def test_feature_gain_equals_audio_gain(real_speech, kind):
+    """Shifting features by gain_vector * dB is what scaling the audio does (away from the floor)."""
+    config = FeatureConfig(kind=kind, n_filters=40, n_coeffs=20, deltas=1)
+    samples = audio.load(real_speech)  # a little noise keeps silent frames off the log floor
+    samples = samples + 1e-3 * np.random.default_rng(0).standard_normal(len(samples)).astype(np.float32)
+    louder = extract(samples * 10 ** (4.0 / 20), config)
+    shifted = extract(samples, config) + 4.0 * gain_vector(config)
+    assert np.allclose(louder, shifted, atol=1e-3 * np.abs(louder).max())
+
+
+def test_epoch_windows_are_seeded_and_vary_by_epoch():
+    rng = np.random.default_rng(0)
+    clips = [rng.standard_normal((50 + i, 8)).astype(np.float32) for i in range(6)]
+    copies = [[c + 1.0] for c in clips]
+    aug = Augmentation.from_dict({"crop": True, "gain_db": 3.0, "channel_copies": 1, "channel_probability": 0.5,
+                                  "time_masks": 1, "time_mask_frames": 5, "freq_masks": 1, "freq_mask_bins": 2})
+    config = FeatureConfig(kind="logmel", n_filters=8)
+    first = epoch_windows(clips, copies, 40, aug, config, seed=1, epoch=0)
+    assert first.shape == (6, 40, 8)
+    assert np.array_equal(first, epoch_windows(clips, copies, 40, aug, config, seed=1, epoch=0))
+    assert not np.array_equal(first, epoch_windows(clips, copies, 40, aug, config, seed=1, epoch=1))
+    assert not np.array_equal(first, epoch_windows(clips, copies, 40, aug, config, seed=2, epoch=0))
+
+
+def test_augmentation_keys_are_checked(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"name": "x", "architecture": "lcnn", "features": {"kind": "logmel"}, "augmentation": {"crop": "true"}}')
+    with pytest.raises(ConfigError, match="crop"):
+        load_config(path)
+    path.write_text('{"name": "x", "architecture": "lcnn", "features": {"kind": "logmel"}, "augmentation": {"mixup": 1}}')
+    with pytest.raises(ConfigError, match="mixup"):
+        load_config(path)
+
+
+def test_shipped_configs_load():
+    for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc"):
+        config = load_config(name)
+        assert config.name == name
+        Augmentation.from_dict(config.augmentation)
+
+
+def test_second_run_reuses_cached_features_and_channel_copies(tmp_path, real_speech):
+    paths = [real_speech, real_speech.with_name("agent-user.wav"), real_speech.with_name("vm-goodbye.wav")]
+    config = FeatureConfig(kind="lfcc", n_filters=30, n_coeffs=20)
+    lines: list[str] = []
+    first = features_for(paths, config, 16000, workers=1, log=lines.append, root=tmp_path)
+    second = features_for(paths, config, 16000, workers=1, log=lines.append, root=tmp_path)
+    assert lines == ["Features ready for 3 clips; 0 came from the cache.", "Features ready for 3 clips; 3 came from the cache."]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    copies = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, root=tmp_path)
+    again = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path)
+    assert lines[-2:] == [f"Channel copy {c} features ready for 3 clips; 3 came from the cache." for c in (1, 2)]
+    assert all(np.array_equal(a[c], b[c]) for a, b in zip(copies, again, strict=True) for c in range(2))
+    assert not np.array_equal(copies[0][0], copies[0][1])  # two different channel draws

@@ -1,0 +1,169 @@
+"""Training end to end on the small corpus, in subprocesses: determinism, export agreement,
+the card, the uncertainty band in check's output, two workers under tf.distribute, and the
+GMM baseline (fitted by EM, exported like any other model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import subprocess_env
+from train_support import ROOT, TINY_LCNN, run_training, small_corpus, write_config  # noqa: F401
+
+from spoofvoice.detector import Detector, sha256_file
+from spoofvoice.verdict_text import spoken_verdict, verdict_line
+from training.datasets import read_dataset
+
+pytestmark = pytest.mark.slow
+
+COMPARE = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    from training.architectures import build
+    from training.datasets import read_dataset
+    from training.export import compare_with_litert
+    from training.feature_cache import features_for
+    from training.train import center_window
+    from spoofvoice.detector import ModelCard
+    card_path, corpus = sys.argv[1], sys.argv[2]
+    card = ModelCard.read(__import__("pathlib").Path(card_path))
+    trials = [t for t in read_dataset("asvspoof2019-la", __import__("pathlib").Path(corpus)) if t.subset == "eval"]
+    samples = int(round(card.window_seconds * card.features.sample_rate))
+    frames = card.features.frames_for(samples)
+    clips = features_for([t.path for t in trials[:50]], card.features, samples, workers=1)
+    windows = np.stack([center_window(f, frames) for f in clips])
+    shipped = build("lcnn", (197, 40), np.random.default_rng(0).standard_normal((4, 197, 40)).astype("float32"))
+    print(json.dumps({"clips": len(windows), "max_diff": compare_with_litert(card.path.with_suffix(".keras"), card.tflite, windows),
+                      "lcnn_parameters": int(shipped.count_params())}))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory, small_corpus):  # noqa: F811
+    """The same config trained twice with the same seed; the second run with a wide band."""
+    folder = tmp_path_factory.mktemp("train")
+    config = write_config(folder, TINY_LCNN)
+    home = folder / "home"
+    first = run_training(home, config, small_corpus, folder / "a")
+    second = run_training(home, config, small_corpus, folder / "b", "--band", "100")
+    return {"a": folder / "a" / "tiny-lcnn.json", "b": folder / "b" / "tiny-lcnn.json", "logs": (first.stdout, second.stdout)}
+
+
+def test_same_seed_same_model(tiny_runs):
+    a, b = (json.loads(tiny_runs[k].read_text()) for k in ("a", "b"))
+    assert a["files"]["tflite"]["sha256"] == b["files"]["tflite"]["sha256"]
+    assert a["threshold"]["value"] == b["threshold"]["value"]
+    assert a["calibration"] == b["calibration"]
+    assert a["training"]["history"] == b["training"]["history"]
+    assert sha256_file(tiny_runs["a"].with_suffix(".tflite")) == a["files"]["tflite"]["sha256"]
+
+
+def test_second_run_reuses_cached_features(tiny_runs):
+    first, second = tiny_runs["logs"]
+    assert "Features ready for 100 clips; 0 came from the cache." in first
+    assert "Features ready for 100 clips; 100 came from the cache." in second
+    assert "Channel copy 1 features ready for 100 clips; 100 came from the cache." in second
+
+
+def test_card_records_training_coverage_and_threshold(tiny_runs, small_corpus):  # noqa: F811
+    card = json.loads(tiny_runs["a"].read_text())
+    train = [t for t in read_dataset("asvspoof2019-la", small_corpus) if t.subset == "train"]
+    assert card["training_data"]["train"]["speaker_ids"] == sorted({t.speaker for t in train})
+    assert card["training_data"]["train"]["attack_ids"] == sorted({t.attack for t in train if t.label == "spoof"})
+    assert card["threshold"]["dev_speakers_also_in_training"] == 0
+    assert "dev subset" in card["threshold"]["method"]
+    assert card["calibration"]["method"] == "platt"
+    assert card["uncertainty_band"] == TINY_LCNN.get("uncertainty_band", 0.0)
+    assert json.loads(tiny_runs["b"].read_text())["uncertainty_band"] == 100.0
+
+
+def test_litert_matches_keras_on_50_clips(tiny_runs, small_corpus):  # noqa: F811
+    done = subprocess.run([sys.executable, "-c", COMPARE, str(tiny_runs["a"]), str(small_corpus)], cwd=ROOT,
+                          env=subprocess_env(Path(os.environ["SPOOFVOICE_HOME"]), TF_CPP_MIN_LOG_LEVEL="3"),
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["clips"] == 50
+    assert result["max_diff"] <= 1e-5
+    assert 200_000 <= result["lcnn_parameters"] <= 1_000_000  # the shipped LCNN size on 2 s of 40 bands
+
+
+def test_wide_band_makes_check_say_uncertain(tiny_runs, small_corpus, private_home):  # noqa: F811
+    clip = next(t.path for t in read_dataset("asvspoof2019-la", small_corpus) if t.subset == "eval")
+    detector = Detector.load(tiny_runs["b"])
+    verdict = detector.score_file(clip)
+    assert verdict.uncertain
+    assert spoken_verdict(verdict, clip.name).startswith(f"Uncertain. {round(verdict.spoof_probability * 100)} percent spoof.")
+    assert verdict_line(verdict, clip.name).startswith("UNCERTAIN ")
+    command = [sys.executable, "-m", "spoofvoice.cli", "check", "--model", str(tiny_runs["b"])]
+    text = subprocess.run([*command, str(clip)], cwd=ROOT, env=subprocess_env(private_home), capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0, text.stderr
+    assert f"UNCERTAIN {round(verdict.spoof_probability * 100)}% spoof" in text.stdout
+    out = subprocess.run([*command, "--json", str(clip)], cwd=ROOT, env=subprocess_env(private_home), capture_output=True, text=True, timeout=60)
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    assert record["uncertain"] is True and record["label"] in ("bonafide", "spoof")
+    narrow = Detector.load(tiny_runs["a"]).score_file(clip)
+    assert not narrow.uncertain and narrow.score == pytest.approx(verdict.score, abs=1e-6)
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_one_epoch(tmp_path, small_corpus, private_home):  # noqa: F811
+    config = write_config(tmp_path, {**TINY_LCNN, "name": "two-workers", "epochs": 1, "augmentation": {}})
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    workers = []
+    for index in range(2):
+        env = subprocess_env(private_home, TF_CPP_MIN_LOG_LEVEL="3",
+                             TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        command = [sys.executable, "-m", "training.train", "--config", str(config), "--dataset", "asvspoof2019-la",
+                   "--data", str(small_corpus), "--models-dir", str(tmp_path / f"w{index}"), "--workers", "1",
+                   "--strategy", "multi-worker"]
+        workers.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [w.communicate(timeout=240)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], "\n".join(outputs)
+    assert "Epoch 1 of 1." in outputs[0] and "Epoch 1 of 1." in outputs[1]
+    card = json.loads((tmp_path / "w0" / "two-workers.json").read_text())
+    assert card["training"]["strategy"] == "multi-worker" and card["training"]["replicas"] == 2
+    assert not (tmp_path / "w1").exists()  # only the chief writes the model
+    Detector.load(tmp_path / "w0" / "two-workers.json")
+
+
+TINY_GMM = {
+    "name": "tiny-gmm", "architecture": "gmm", "architecture_params": {"components": 8, "max_frames": 20000},
+    "features": {"kind": "lfcc", "n_filters": 30, "n_coeffs": 20, "deltas": 1},
+    "window": {"seconds": 1.0, "hop_seconds": 0.5}, "epochs": 1, "seed": 1,
+}
+
+
+def test_gmm_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa: F811
+    config = write_config(tmp_path, TINY_GMM)
+    done = run_training(tmp_path / "home", config, small_corpus, tmp_path / "m")
+    assert "Fitted by expectation-maximisation" in done.stdout
+    card_path = tmp_path / "m" / "tiny-gmm.json"
+    card = json.loads(card_path.read_text())
+    assert card["architecture"] == "gmm" and card["training"]["fitted_by"] == "expectation-maximisation"
+    compare = subprocess.run([sys.executable, "-c", COMPARE, str(card_path), str(small_corpus)], cwd=ROOT,
+                             env=subprocess_env(Path(os.environ["SPOOFVOICE_HOME"]), TF_CPP_MIN_LOG_LEVEL="3"),
+                             capture_output=True, text=True, timeout=180)
+    assert compare.returncode == 0, compare.stderr
+    result = json.loads(compare.stdout.strip().splitlines()[-1])
+    assert result["clips"] == 50 and result["max_diff"] <= 1e-5, result
+    verdict = Detector.load(card_path).score_file(next((small_corpus / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac")))
+    assert 0.0 <= verdict.spoof_probability <= 1.0
