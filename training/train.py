@@ -387,15 +387,16 @@ def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, wi
     return train_features, dev_features, copies
 
 
-def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> dict:
-    """The dev-EER threshold, how it was chosen, and the training-set EER point for comparison."""
+def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> tuple[float, dict]:
+    """The training-set EER, and the threshold section of the card: the dev-EER threshold, how it
+    was chosen, and the training-set EER point (the wrong-speaker-mix choice) for comparison."""
     from training.metrics import eer_with_threshold
 
     _, threshold = eer_with_threshold(dev_scores[dev_y == 1], dev_scores[dev_y == 0])
     overlap = {t.speaker for t in dev_trials} & {t.speaker for t in train_trials}
     train_scores = np.array([detector.score_features(f, 0.0).score for f in train_features])
-    _, on_train = eer_with_threshold(train_scores[train_y == 1], train_scores[train_y == 0])
-    return {
+    train_eer, on_train = eer_with_threshold(train_scores[train_y == 1], train_scores[train_y == 0])
+    return train_eer, {
         "value": threshold,
         "method": "EER point of the exported model (mean of window logits) on the dev subset",
         "dev_speakers": len({t.speaker for t in dev_trials}),
@@ -478,7 +479,8 @@ def train(
     dev_scores = np.array([detector.score_features(f, 0.0).score for f in dev_features])
     from training.metrics import eer, roc_auc
 
-    card["threshold"] = _threshold_card(detector, train_features, y, dev_scores, dev_y, train_trials, dev_trials)
+    train_eer, card["threshold"] = _threshold_card(detector, train_features, y, dev_scores, dev_y, train_trials, dev_trials)
+    card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": "the training clips themselves (seen speakers), scored like any clip, without augmentation"}
     card["calibration"] = calibrate(dev_scores, dev_y)
     card["metrics"]["dev"] = {
         "eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),

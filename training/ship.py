@@ -1,0 +1,167 @@
+"""Train, evaluate and ship the models in models/: `python -m training.ship --data corpus/full`.
+
+For each candidate config and the seed-mlp baseline: train on the train part (threshold and
+calibration on dev, as train.py does), evaluate on dev and on eval with training/evaluate.py,
+and write the results into the card. The default is chosen on DEV only — lowest dev EER on
+the attacks unseen in training, dev speakers being unseen too — never on eval, so the eval
+numbers in the cards are honest. It is then copied to models/default.* with its card saying
+where it came from, and both shipped cards carry each other's eval numbers.
+
+Also measured for the report (never used to choose): accuracy on eval at the threshold a
+training-set EER point would have given (the wrong-speaker-mix threshold), and each model's
+EER on its own training clips beside its eval EER (how much it memorised its voices).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from spoofvoice.detector import sha256_file
+from spoofvoice.paths import MODELS_DIR
+
+CANDIDATES = ("lcnn-logmel", "lcnn-lfcc", "gmm-lfcc")
+BASELINE = "seed-mlp"
+REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def summary(metrics: dict) -> dict:
+    """The numbers a card and the README need from an evaluate() result."""
+    attacks = metrics.get("attacks") or {}
+    speakers = metrics.get("speakers") or {}
+    return {
+        "subset": metrics.get("subset"),
+        "clips": metrics["counts"]["bonafide"] + metrics["counts"]["spoof"],
+        "eer": metrics["eer"],
+        "eer_unseen_attacks": (attacks.get("unseen") or {}).get("eer"),
+        "unseen_attacks": (attacks.get("unseen") or {}).get("attacks"),
+        "eer_seen_attacks": (attacks.get("seen") or {}).get("eer"),
+        "accuracy": metrics["accuracy"],
+        "accuracy_unseen_speakers": (speakers.get("unseen") or {}).get("accuracy"),
+        "unseen_speaker_clips": (speakers.get("unseen") or {}).get("count"),
+        "roc_auc": metrics["roc_auc"],
+        "per_attack_eer": metrics.get("per_attack_eer"),
+        "threshold": metrics.get("threshold"),
+    }
+
+
+def accuracy_at(scores_file: Path, threshold: float) -> float:
+    """Accuracy of `score >= threshold means bonafide` over an ASVspoof score file."""
+    right = total = 0
+    for line in scores_file.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        key, score = parts[2], float(parts[3])
+        right += (score >= threshold) == (key == "bonafide")
+        total += 1
+    return right / total if total else float("nan")
+
+
+def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool) -> dict:
+    """Train one config (unless its model exists and retrain is False), evaluate dev and eval."""
+    from training.evaluate import evaluate
+
+    card_path = models_dir / f"{name}.json"
+    timings = {}
+    if retrain or not card_path.exists():
+        start = time.monotonic()
+        # Training runs in its own process: this one forks scoring workers, which must never
+        # inherit a TensorFlow runtime.
+        command = [sys.executable, "-m", "training.train", "--config", name, "--dataset", kind, "--data", str(data),
+                   "--models-dir", str(models_dir)]
+        if subprocess.run(command, check=False).returncode != 0:
+            raise SystemExit(f"Training {name} failed; see the lines above.")
+        timings["train_s"] = round(time.monotonic() - start, 1)
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    results = {}
+    for subset in ("dev", "eval"):
+        start = time.monotonic()
+        metrics = evaluate(str(card_path), kind, data, report_dir=reports / name / subset, log=_say, subset=subset)
+        timings[f"evaluate_{subset}_s"] = round(time.monotonic() - start, 1)
+        results[subset] = summary(metrics)
+    scores = reports / name / "eval" / "scores.txt"
+    alternative = card["threshold"].get("alternatives", {}).get("train_eer_point")
+    results["eval"]["accuracy_at_train_eer_threshold"] = accuracy_at(scores, alternative) if alternative is not None else None
+    card["metrics"]["dev_evaluation"] = results["dev"]
+    card["metrics"]["eval"] = results["eval"]
+    card["metrics"]["eval"]["data"] = f"{kind} {data.name}, eval part (speakers and some attack families unseen in training)"
+    card.setdefault("timings", {}).update(timings)
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    _say(_line(name, results["eval"]))
+    return card
+
+
+def _line(name: str, result: dict) -> str:
+    def pct(value):
+        return "n/a" if value is None else f"{value * 100:.2f}%"
+
+    return (f"{name} on eval: EER {pct(result['eer'])}, unseen attacks {pct(result['eer_unseen_attacks'])}, "
+            f"accuracy on unseen speakers {pct(result['accuracy_unseen_speakers'])}.")
+
+
+def choose(cards: list[dict]) -> dict:
+    """The candidate with the lowest dev EER on attacks unseen in training (then overall dev EER)."""
+    def key(card: dict):
+        dev = card["metrics"]["dev_evaluation"]
+        unseen = dev["eer_unseen_attacks"]
+        return (unseen if unseen is not None else dev["eer"], dev["eer"])
+
+    return min(cards, key=key)
+
+
+def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates: list[dict]) -> dict:
+    """Copy the chosen model to default.* with a card of its own (a real model, not an alias)."""
+    source = best["name"]
+    for suffix in (".tflite", ".keras"):
+        shutil.copyfile(models_dir / f"{source}{suffix}", models_dir / f"default{suffix}")
+    card = json.loads(json.dumps(best))
+    card["name"] = "default"
+    card["files"] = {
+        kind: {"file": f"default.{kind}", "sha256": sha256_file(models_dir / f"default.{kind}"),
+               "bytes": (models_dir / f"default.{kind}").stat().st_size}
+        for kind in ("tflite", "keras")
+    }
+    card["selected"] = {
+        "from": source,
+        "rule": "lowest dev EER on attack families unseen in training (dev speakers are unseen too); eval was not used to choose",
+        "candidates": {c["name"]: {"dev": c["metrics"]["dev_evaluation"], "eval": c["metrics"]["eval"]} for c in candidates},
+    }
+    if baseline is not None:
+        card["compared_with"] = {BASELINE: baseline["metrics"]["eval"]}
+        baseline["compared_with"] = {"default": card["metrics"]["eval"], "default_is": source}
+        (models_dir / f"{BASELINE}.json").write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
+    (models_dir / "default.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.ship", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, type=Path, help="the corpus root (ASVspoof 2019 LA layout)")
+    parser.add_argument("--dataset", default="asvspoof2019-la", help="the dataset kind (default asvspoof2019-la)")
+    parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES), help="configs that compete for default")
+    parser.add_argument("--no-baseline", action="store_true", help="do not retrain seed-mlp")
+    parser.add_argument("--reuse", action="store_true", help="evaluate models already trained instead of retraining them")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--reports", type=Path, default=REPORTS, help="where the evaluation reports go")
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    cards = [train_and_evaluate(n, args.dataset, args.data, args.models_dir, args.reports, not args.reuse) for n in args.candidates]
+    baseline = None if args.no_baseline else train_and_evaluate(BASELINE, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
+    best = choose(cards)
+    ship_default(best, baseline, args.models_dir, cards)
+    _say(f"Default is {best['name']}. All done in {(time.monotonic() - start) / 60:.1f} minutes.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
