@@ -18,7 +18,7 @@ APT_CORPUS := $(APT_TEST) asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wa
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint seed-model clean
+.PHONY: run test bench lint seed-model models clean
 
 run: $(STAMPS)/apt-run $(STAMPS)/venv
 	$(BIN)/spoofvoice
@@ -58,6 +58,13 @@ $(STAMPS)/venv: setup.cfg pyproject.toml
 # The full open corpus (about 10,500 clips, ASVspoof 2019 LA layout) in corpus/full.
 corpus: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
 	$(BIN)/python -m training.corpus build --out corpus/full --size full --seed 0
+
+# The shipped models: the full corpus (built by `make corpus` when missing), then lcnn-logmel,
+# lcnn-lfcc and gmm-lfcc trained and evaluated, the best on dev copied to models/default.*,
+# and seed-mlp retrained beside it. Reports go to corpus/reports/. Timings: see README.
+models: $(STAMPS)/apt-run $(STAMPS)/venv
+	test -f corpus/full/corpus.json || $(MAKE) corpus
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m training.ship --data corpus/full --dataset asvspoof2019-la
 
 clean:
 	rm -rf $(STAMPS) $(VENV) *.egg-info
