@@ -14,7 +14,7 @@ import soundfile as sf
 
 from training.corpus import build as build_mod
 from training.corpus import sources as sources_mod
-from training.corpus.build import build_corpus, flac_path, plan_jobs, split_clips
+from training.corpus.build import build_corpus, flac_path, plan_corpus
 from training.corpus.families import Family
 from training.corpus.nuisance import shortcut_eer
 from training.corpus.render import render_one
@@ -123,14 +123,10 @@ def test_progress_is_plain_lines(corpus):
 def test_same_seed_same_clips(corpus, tmp_path):
     """Re-render one clip of each family in one process: byte-identical to the 2-worker build."""
     out, _ = corpus
-    speakers = _speakers()
-    per_split, _ = split_clips(speakers, lambda s: None, np.random.default_rng([0, 99]))
-    table = build_mod._speaker_table(per_split)
-    ids = {info["name"]: sid for sid, info in table.items()}
-    families = build_mod.usable_families(lambda s: None)
-    jobs = plan_jobs(per_split, families, "small", 0, ids)
-    assert jobs == plan_jobs(per_split, families, "small", 0, ids)
-    assert [j.file_id for j in jobs] != [j.file_id for j in plan_jobs(per_split, families, "small", 1, ids)]
+    quiet = lambda s: None  # noqa: E731
+    jobs = plan_corpus("small", 0, quiet).jobs
+    assert jobs == plan_corpus("small", 0, quiet).jobs
+    assert [j.file_id for j in jobs] != [j.file_id for j in plan_corpus("small", 1, quiet).jobs]
     picked = {}
     for job in jobs:
         picked.setdefault(job.attack, job)
@@ -138,14 +134,6 @@ def test_same_seed_same_clips(corpus, tmp_path):
         assert render_one(job, tmp_path).ok
         again = flac_path(tmp_path, job.split, job.file_id).read_bytes()
         assert again == flac_path(out, job.split, job.file_id).read_bytes(), job.attack
-
-
-def _speakers():
-    found: dict = {}
-    for _, clips in sources_mod.available_sources(lambda s: None):
-        for clip in clips:
-            found.setdefault(clip.speaker, []).append(clip)
-    return found
 
 
 def test_missing_source_is_named_with_how_to_install(monkeypatch):

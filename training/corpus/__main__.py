@@ -10,13 +10,22 @@ from pathlib import Path
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by `python -m training.corpus` and `spoofvoice corpus`."""
-    parser.add_argument("action", choices=("build", "heldout"),
-                        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set")
+    parser.add_argument(
+        "action",
+        choices=("build", "heldout"),
+        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--size", choices=("small", "full"), default="small",
-                        help="small: about 200 clips (CI); full: about 10,000")
+    parser.add_argument(
+        "--size",
+        choices=("small", "full"),
+        default="small",
+        help="small: about 200 clips (CI); full: about 10,000",
+    )
     parser.add_argument("--seed", type=int, default=0, help="same seed, same corpus")
-    parser.add_argument("--workers", type=int, default=0, help="worker processes (default: up to 2)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="worker processes (default: up to 2)"
+    )
 
 
 def run(args: argparse.Namespace, log) -> int:
@@ -54,7 +63,9 @@ def run_corpus(args: argparse.Namespace, context) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.corpus", description="Build the open spoofing corpus.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.corpus", description="Build the open spoofing corpus."
+    )
     configure(parser)
     args = parser.parse_args(argv)
     return run(args, lambda line: print(line, flush=True))

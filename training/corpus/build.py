@@ -208,20 +208,20 @@ def _prepare_out(out: Path) -> None:
     protocol_path(out, "train").parent.mkdir(parents=True, exist_ok=True)
 
 
-def build_corpus(
-    out: Path,
-    size: str = "small",
-    seed: int = 0,
-    log: Callable[[str], None] = print,
-    workers: int = 2,
-) -> Path:
-    """Build the corpus into `out` (ASVspoof 2019 LA layout) and return `out`."""
-    from training.corpus.render import render_all
+@dataclass(frozen=True)
+class Plan:
+    """The whole corpus decided up front: jobs, speaker table, families, disjointness."""
 
+    jobs: list[Job]
+    speakers: dict[str, dict]
+    families: list[Family]
+    disjoint: bool
+
+
+def plan_corpus(size: str, seed: int, log: Callable[[str], None]) -> Plan:
+    """Find sources and families, split speakers and plan every clip; no audio is made yet."""
     if size not in ("small", "full"):
         raise CorpusError(f"Unknown size {size!r}; use small or full.")
-    out = Path(out)
-    log(f"corpus: building the {size} corpus with seed {seed} into {out}")
     speakers: dict[str, list[SourceClip]] = defaultdict(list)
     for source, clips in available_sources(log):
         log(
@@ -234,19 +234,35 @@ def build_corpus(
             "No real speech is installed; run: apt-get install asterisk-core-sounds-en-wav"
         )
     families = usable_families(log)
-    rng = np.random.default_rng([seed, 99])
-    per_split, disjoint = split_clips(dict(speakers), log, rng)
+    per_split, disjoint = split_clips(dict(speakers), log, np.random.default_rng([seed, 99]))
     table = _speaker_table(per_split)
     speaker_ids = {info["name"]: sid for sid, info in table.items()}
-    jobs = plan_jobs(per_split, families, size, seed, speaker_ids)
+    return Plan(plan_jobs(per_split, families, size, seed, speaker_ids), table, families, disjoint)
+
+
+def build_corpus(
+    out: Path,
+    size: str = "small",
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+    workers: int = 2,
+) -> Path:
+    """Build the corpus into `out` (ASVspoof 2019 LA layout) and return `out`."""
+    from training.corpus.render import render_all
+
+    out = Path(out)
+    if size not in ("small", "full"):
+        raise CorpusError(f"Unknown size {size!r}; use small or full.")
+    log(f"corpus: building the {size} corpus with seed {seed} into {out}")
+    plan = plan_corpus(size, seed, log)
     _prepare_out(out)
     log(
-        f"corpus: {len(speakers)} speakers, {len(families)} families, {len(jobs)} clips to make with {workers} workers"
+        f"corpus: {len(plan.speakers)} speakers, {len(plan.families)} families, "
+        f"{len(plan.jobs)} clips to make with {workers} workers"
     )
-    results = render_all(out, jobs, workers, log)
-    _write_outputs(out, jobs, results, table, families, size, seed, disjoint)
-    kept = sum(1 for r in results.values() if r.ok)
-    log(f"corpus: done, {kept} clips in {out / 'LA'}")
+    results = render_all(out, plan.jobs, workers, log)
+    _write_outputs(out, plan.jobs, results, plan.speakers, plan.families, size, seed, plan.disjoint)
+    log(f"corpus: done, {sum(1 for r in results.values() if r.ok)} clips in {out / 'LA'}")
     return out
 
 
