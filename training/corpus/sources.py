@@ -14,6 +14,8 @@ from training.corpus.texts import asterisk_transcripts, is_speech_text
 
 SOUNDS = Path("/usr/share/asterisk/sounds")
 AUDIO_EXTS = {".wav", ".ogg", ".flac", ".gsm", ".mp3"}
+# Asterisk files that hold tones or noises, not speech (used when the transcripts are missing too).
+NON_SPEECH = frozenset({"beep", "beeperr", "ascending-2tone", "descending-2tone", "tt-monkeys"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _asterisk(
         clips = []
         for path in _files(root, exts):
             rel = path.relative_to(root).with_suffix("").as_posix()
-            if rel.startswith("silence/") or "tone" in rel or "beep" in rel:
+            if rel.startswith("silence/") or rel.rsplit("/", 1)[-1] in NON_SPEECH:
                 continue
             text = transcripts.get(rel)
             if text is not None and not is_speech_text(text):

@@ -37,25 +37,31 @@ def _run(cmd: list[str], out: Path, stdin: str | None = None) -> tuple[np.ndarra
     return load_mono(out)
 
 
+# espeak-ng voice variants (espeak-ng-data/voices/!v): male, female, klatt synthesisers, effects.
+ESPEAK_VARIANTS = (
+    "",
+    "+m1",
+    "+m3",
+    "+m7",
+    "+f1",
+    "+f3",
+    "+f4",
+    "+klatt",
+    "+klatt3",
+    "+croak",
+    "+whisperf",
+    "+Andy",
+    "+Annie",
+    "+grandma",
+    "+max",
+    "+linda",
+    "+iven3",
+)
+
+
 def espeak(voice: Voice, text: str, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """espeak-ng with a random variant, pitch and speed."""
-    variant = str(
-        rng.choice(
-            [
-                "",
-                "+m1",
-                "+m3",
-                "+m7",
-                "+f1",
-                "+f3",
-                "+f4",
-                "+klatt",
-                "+klatt2",
-                "+croak",
-                "+whisperf",
-            ]
-        )
-    )
+    variant = str(rng.choice(ESPEAK_VARIANTS))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "x.wav"
         cmd = [
