@@ -144,6 +144,16 @@ def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates
     return card
 
 
+def stash_candidates(names: list[str], models_dir: Path, folder: Path) -> None:
+    """Move the candidates out of models/ (only default and seed-mlp ship); their numbers stay in default's card."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for suffix in (".json", ".tflite", ".keras"):
+            path = models_dir / f"{name}{suffix}"
+            if path.exists():
+                shutil.move(str(path), str(folder / path.name))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.ship", description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="the corpus root (ASVspoof 2019 LA layout)")
@@ -152,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="do not retrain seed-mlp")
     parser.add_argument("--reuse", action="store_true", help="evaluate models already trained instead of retraining them")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--keep-candidates", action="store_true", help="leave every candidate in models/, not only default and seed-mlp")
     parser.add_argument("--reports", type=Path, default=REPORTS, help="where the evaluation reports go")
     args = parser.parse_args(argv)
     start = time.monotonic()
@@ -159,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     baseline = None if args.no_baseline else train_and_evaluate(BASELINE, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
     best = choose(cards)
     ship_default(best, baseline, args.models_dir, cards)
+    if not args.keep_candidates:
+        stash_candidates(args.candidates, args.models_dir, args.reports / "candidates")
     _say(f"Default is {best['name']}. All done in {(time.monotonic() - start) / 60:.1f} minutes.")
     return 0
 
