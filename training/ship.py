@@ -83,6 +83,10 @@ def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, repor
             raise SystemExit(f"Training {name} failed; see the lines above.")
         timings["train_s"] = round(time.monotonic() - start, 1)
     card = json.loads(card_path.read_text(encoding="utf-8"))
+    done = card.get("metrics", {}).get("eval") or {}
+    if not retrain and done.get("tflite_sha256") == card["files"]["tflite"]["sha256"]:
+        _say(_line(name, done) + " (measured before, same model file)")
+        return card
     results = {}
     for subset in ("dev", "eval"):
         start = time.monotonic()
@@ -95,6 +99,7 @@ def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, repor
     card["metrics"]["dev_evaluation"] = results["dev"]
     card["metrics"]["eval"] = results["eval"]
     card["metrics"]["eval"]["data"] = f"{kind} {data.name}, eval part (speakers and some attack families unseen in training)"
+    card["metrics"]["eval"]["tflite_sha256"] = card["files"]["tflite"]["sha256"]
     card.setdefault("timings", {}).update(timings)
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     _say(_line(name, results["eval"]))
