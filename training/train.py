@@ -202,26 +202,29 @@ class Windows:
         return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch)
 
 
-def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None) -> None:
+def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None, stop=None) -> None:
     """Train for `epochs`, one Keras fit per epoch on that epoch's windows, shuffled by the seed.
 
     Under a distribution strategy the epoch runs through `distributed_epoch`, because Keras 3's
     fit() breaks with MultiWorkerMirroredStrategy across workers (keras-team/keras#20585).
 
-    `after_epoch(epoch, loss)` may return True to stop early. A model with nothing to learn by
-    gradient (the GMM) is left as it is.
+    `after_epoch(epoch, loss)` may return True to stop early; `stop` (a threading.Event) ends
+    training after the current batch. A model with nothing to learn by gradient (the GMM) is
+    left as it is.
     """
     if not model.trainable_weights:
         return
     weights = sample_weights(y[rows], config.class_weights)
     for epoch in range(epochs):
+        if stop is not None and stop.is_set():
+            break
         x = windows.for_epoch(epoch, rows)
         order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
         dataset = _dataset(x[order], y[rows][order], weights[order], config.batch_size)
         if _is_default(strategy):
-            loss = float(model.fit(dataset, epochs=1, verbose=0, shuffle=False).history["loss"][-1])
+            loss = float(model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
         else:
-            loss = distributed_epoch(model, dataset, strategy, config.batch_size)
+            loss = distributed_epoch(model, dataset, strategy, config.batch_size, stop)
         if after_epoch and after_epoch(epoch, loss):
             break
 
@@ -235,7 +238,21 @@ def _is_default(strategy) -> bool:
 _STEPS: dict[int, object] = {}
 
 
-def distributed_epoch(model, dataset, strategy, batch_size: int) -> float:
+def _stop_callbacks(stop) -> list:
+    """A Keras callback that ends fit() after the batch during which `stop` was set."""
+    if stop is None:
+        return []
+    import keras
+
+    class StopAfterBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if stop.is_set():
+                self.model.stop_training = True
+
+    return [StopAfterBatch()]
+
+
+def distributed_epoch(model, dataset, strategy, batch_size: int, stop=None) -> float:
     """One epoch of a custom training loop: strategy.run per batch, gradients all-reduced.
 
     The loss is the class-weighted binary cross-entropy on logits, averaged over the global
@@ -264,7 +281,11 @@ def distributed_epoch(model, dataset, strategy, batch_size: int) -> float:
 
         _STEPS[id(model)] = step
     step = _STEPS[id(model)]
-    losses = [float(step(batch)) for batch in strategy.experimental_distribute_dataset(dataset)]
+    losses = []
+    for batch in strategy.experimental_distribute_dataset(dataset):
+        losses.append(float(step(batch)))
+        if stop is not None and stop.is_set():
+            break
     return float(np.mean(losses)) if losses else float("nan")
 
 
@@ -279,7 +300,7 @@ def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarra
     return model
 
 
-def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy) -> tuple[object, dict]:
+def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None) -> tuple[object, dict]:
     """k-fold cross-validation on the training clips; the fold with the lowest EER is kept.
 
     Folds are stratified by label but not grouped by speaker, as in the original design:
@@ -292,15 +313,19 @@ def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int,
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     results, best, best_eer = [], None, math.inf
     for fold, (fit_idx, val_idx) in enumerate(folds.split(windows.centre, y), 1):
+        if stop is not None and stop.is_set() and best is not None:
+            break  # the folds done so far stand; the best of them is kept
         model = _build(config, windows, y, fit_idx, strategy, config.seed + fold)
-        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy)
+        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy, stop=stop)
         scores = predict(model, windows.centre[val_idx])
         fold_eer = _eer(scores, y[val_idx])
         fold_auc = roc_auc(scores[y[val_idx] == 1], scores[y[val_idx] == 0])
         results.append({"fold": fold, "eer": fold_eer, "auc": fold_auc})
         log(f"Fold {fold} of {config.folds}. EER {fold_eer * 100:.1f} percent. AUC {fold_auc:.3f}.")
-        if fold_eer < best_eer:
+        if fold_eer < best_eer or best is None:
             best, best_eer = model, fold_eer
+        if progress is not None:
+            progress(fold, config.folds)
     summary = {
         "folds": results,
         "best_fold": min(results, key=lambda r: r["eer"])["fold"],
@@ -310,7 +335,7 @@ def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int,
     return best, summary
 
 
-def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy) -> tuple[object, dict]:
+def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None) -> tuple[object, dict]:
     """One training run, keeping the weights of the epoch with the lowest dev EER."""
     rows = np.arange(len(y))
     model = _build(config, windows, y, rows, strategy, config.seed)
@@ -322,13 +347,17 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         dev_eer = _eer(predict(model, dev_x), dev_y)
         history.append({"epoch": epoch + 1, "loss": loss, "dev_eer": dev_eer})
         log(f"Epoch {epoch + 1} of {epochs}. Dev EER {dev_eer * 100:.1f} percent.")
+        if progress is not None:
+            progress(epoch + 1, epochs)
         if dev_eer < best["eer"]:
             best.update(eer=dev_eer, epoch=epoch + 1, weights=model.get_weights())
             return False
         return bool(patience) and epoch + 1 - best["epoch"] >= patience
 
     if model.trainable_weights:
-        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch)
+        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch, stop)
+        if best["weights"] is None:  # stopped inside the first epoch: what it learnt so far
+            after_epoch(len(history), float("nan"))
         model.set_weights(best["weights"])
         return model, {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
     dev_eer = _eer(predict(model, dev_x), dev_y)
@@ -417,8 +446,14 @@ def train(
     workers: int = 0,
     strategy: str = "default",
     band: float | None = None,
+    stop=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
-    """Train, export and calibrate one model; returns its card (only the chief writes files)."""
+    """Train, export and calibrate one model; returns its card (only the chief writes files).
+
+    `stop` (a threading.Event) ends training after the current batch and keeps the best model
+    so far; `progress(done, total)` hears each finished epoch (or fold, for k-fold).
+    """
     from spoofvoice.detector import Detector, ModelCard
     from training.datasets import read_dataset
     from training.export import write_card, write_model_files
@@ -442,9 +477,10 @@ def train(
     dev_y = labels_of(dev_trials)
 
     if cfg.folds > 1:
-        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution)
+        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution, stop, progress)
     else:
-        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution)
+        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution, stop, progress)
+    fit_summary["stopped_early_by_user"] = bool(stop is not None and stop.is_set())
     model = plain_copy(model, distribution)
     card = {
         "name": name,
@@ -489,7 +525,9 @@ def train(
         "speakers": len({t.speaker for t in dev_trials}),
     }
     write_card(card, models_dir)
-    log(f"Training done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent. Saved as {name}.")
+    count = len(fit_summary.get("folds", []))
+    folds = f", best of {count} fold{'s' if count != 1 else ''}" if count else ""
+    log(f"Training done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent{folds}. Saved as {name}.")
     return card
 
 
