@@ -18,19 +18,28 @@ def detector() -> Detector:
     return Detector.load("default")
 
 
-def test_default_names_a_shipped_model():
-    assert "default" in list_models() and "seed-mlp" in list_models()
-    assert resolve_card("default").name == "seed-mlp.json"
+def test_default_and_seed_models_are_shipped():
+    assert {"default", "seed-mlp"} <= set(list_models())
+    assert resolve_card("default").name == "default.json"
 
 
 def test_verdict_on_real_speech(detector, real_speech):
     verdict = detector.score_file(real_speech)
     assert verdict.label in (BONAFIDE, SPOOF)
     assert 0.0 <= verdict.spoof_probability <= 1.0
-    assert verdict.model == "seed-mlp"
+    assert verdict.model == "default"
     assert abs(verdict.duration_s - 3.285) < 0.01
     assert (verdict.label == BONAFIDE) == (verdict.score >= verdict.threshold)
-    assert len(verdict.segments) == 1  # shorter than one window: padded by repetition
+    assert len(verdict.segments) >= 1
+    assert verdict.uncertain == (abs(verdict.score - verdict.threshold) < detector.card.uncertainty_band)
+
+
+def test_clip_shorter_than_the_window_is_padded_by_repetition(real_speech):
+    seed = Detector.load("seed-mlp")  # 4-second window; the clip lasts 3.3 s
+    verdict = seed.score_file(real_speech)
+    assert len(verdict.segments) == 1 and verdict.segments[0].end_s == pytest.approx(3.285, abs=0.01)
+    samples = audio.load(real_speech)
+    assert seed.score(samples).score == pytest.approx(seed.score(np.concatenate([samples, samples])[: seed.window_samples]).score, abs=1e-5)
 
 
 def test_long_clip_is_scored_in_overlapping_windows(detector, real_speech):
