@@ -61,6 +61,14 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, metavar="N", help="override the config's number of epochs")
     parser.add_argument("--out", metavar="NAME", help="model name to save as in models/ (default: the config's name)")
     parser.add_argument("--models-dir", metavar="DIR", help="where to save the model (default: the project's models/ folder)")
+    parser.add_argument("--strategy", choices=("default", "mirrored", "multi-worker"), default="default", help="tf.distribute strategy; multi-worker reads TF_CONFIG")
+    parser.add_argument("--band", type=float, metavar="B", help="uncertainty band around the threshold, in score units (overrides the config)")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for feature extraction (default: one per core)")
+
+
+def train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The train options, shared by `spoofvoice train` and `python -m training.train`."""
+    _train_arguments(parser)
 
 
 def _corpus_arguments(parser: argparse.ArgumentParser) -> None:

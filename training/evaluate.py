@@ -321,7 +321,7 @@ def run_eval(args: argparse.Namespace, context) -> int:
     at the length the user's verbosity asks for (`results` says it again).
     """
     model = args.model or context.settings.model
-    job = Job("evaluation", f"evaluating {model}")
+    job = Job("evaluation", f"evaluating {Path(model).stem}")  # a card path is said by its name
     return run_job(context, job, lambda running: _evaluate_and_report(args, context, model, running))
 
 
