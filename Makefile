@@ -18,7 +18,7 @@ APT_CORPUS := $(APT_TEST) asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wa
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint seed-model models clean
+.PHONY: run test bench lint corpus models clean
 
 run: $(STAMPS)/apt-run $(STAMPS)/venv
 	$(BIN)/spoofvoice
@@ -32,12 +32,7 @@ bench: $(STAMPS)/apt-run $(STAMPS)/apt-test $(STAMPS)/venv
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check spoofvoice training tests
 
-# The first shipped model: the original MLP on the small bootstrap corpus (about a minute).
-seed-model: $(STAMPS)/apt-run $(STAMPS)/apt-test $(STAMPS)/venv
-	$(BIN)/python -m training.corpus build --out corpus/small --size small --seed 0
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/spoofvoice train --config seed-mlp --dataset asvspoof2019-la --data corpus/small
-
-$(STAMPS)/apt-%:
+$(STAMPS)/apt-%: Makefile
 	@mkdir -p $(STAMPS)
 	@pkgs="$(APT_$(shell echo $* | tr a-z A-Z))"; \
 	missing=$$(for p in $$pkgs; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
