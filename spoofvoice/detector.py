@@ -115,6 +115,7 @@ def list_models(models_dir: Path | None = None) -> list[str]:
 
 
 def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB blocks (model files, cached clips)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -47,16 +47,10 @@ def _recent(context, limit: int) -> list[dict] | None:
 
 def history_line(row: dict) -> str:
     """`SPOOF 97% interview.wav  2026-11-26T15:40:02Z`, as `check` prints it, plus when."""
-    from spoofvoice.verdict_text import percent
+    from spoofvoice.verdict_text import line_for
 
-    name = Path(row["path"]).name
-    probability = float(row["spoof_probability"])
-    if row.get("uncertain"):
-        head = f"UNCERTAIN {percent(probability)}% spoof"
-    else:
-        confidence = probability if row["label"] == "spoof" else 1.0 - probability
-        head = f"{str(row['label']).upper()} {percent(confidence)}%"
-    return f"{head} {name}  {row.get('scored_at', '')}".rstrip()
+    line = line_for(str(row["label"]), float(row["spoof_probability"]), bool(row.get("uncertain")), Path(row["path"]).name)
+    return f"{line}  {row.get('scored_at', '')}".rstrip()
 
 
 def run_history(args: argparse.Namespace, context) -> int:

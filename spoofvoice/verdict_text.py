@@ -6,19 +6,21 @@
 
 from __future__ import annotations
 
+from spoofvoice.speech.phrasing import whole_percent
 from spoofvoice.verdict import SPOOF, Verdict
-
-
-def percent(probability: float) -> int:
-    """A whole percent that never claims certainty the model cannot have (1..99)."""
-    return min(99, max(1, int(round(probability * 100))))
 
 
 def verdict_line(verdict: Verdict, shown_path: str) -> str:
     """`SPOOF 97% name.wav`, `BONAFIDE 88% name.wav` or `UNCERTAIN 55% spoof name.wav`."""
-    if verdict.uncertain:
-        return f"UNCERTAIN {percent(verdict.spoof_probability)}% spoof {shown_path}"
-    return f"{verdict.label.upper()} {percent(verdict.confidence)}% {shown_path}"
+    return line_for(verdict.label, verdict.spoof_probability, verdict.uncertain, shown_path)
+
+
+def line_for(label: str, spoof_probability: float, uncertain: bool, shown_path: str) -> str:
+    """The verdict line from its stored fields (the history keeps these, not Verdicts)."""
+    if uncertain:
+        return f"UNCERTAIN {whole_percent(spoof_probability)}% spoof {shown_path}"
+    confidence = spoof_probability if label == SPOOF else 1.0 - spoof_probability
+    return f"{label.upper()} {whole_percent(confidence)}% {shown_path}"
 
 
 def error_line(shown_path: str, reason: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from spoofvoice import audio
+from spoofvoice.detector import sha256_file
 from spoofvoice.features import IMPLEMENTATION_VERSION, FeatureConfig, extract, pad_by_repetition
 from spoofvoice.paths import cache_dir
 
@@ -28,11 +29,8 @@ def config_key(config: FeatureConfig, window_samples: int) -> str:
 
 
 def file_key(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Cache key of a clip: the SHA-256 of its bytes (renamed or moved clips still hit)."""
+    return sha256_file(path)
 
 
 CHANNEL_VERSION = 1  # bump when the channel copies change, so cached copies are redone

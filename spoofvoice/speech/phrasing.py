@@ -40,7 +40,7 @@ def spoken_name(path_or_name: str | PurePath) -> str:
     return re.sub(r"\s+", " ", spoken).strip()
 
 
-def _percent(probability: float) -> int:
+def whole_percent(probability: float) -> int:
     """Whole percent, never claiming 100 unless it is exactly certain (or 0 unless exactly 0)."""
     probability = min(max(float(probability), 0.0), 1.0)
     percent = int(round(probability * 100))
@@ -59,13 +59,13 @@ def spoken_verdict(label: str, spoof_probability: float, name: str, uncertain: b
     """
     spoken_file = spoken_name(name) if name else ""
     if uncertain:
-        parts = ["Uncertain.", f"{_percent(spoof_probability)} percent spoof."]
+        parts = ["Uncertain.", f"{whole_percent(spoof_probability)} percent spoof."]
     else:
         key = label.strip().lower()
         if key not in _LABELS:
             raise ValueError(f"Unknown verdict label {label!r}; expected bonafide or spoof.")
         confidence = spoof_probability if key == "spoof" else 1.0 - spoof_probability
-        parts = [f"{_LABELS[key]}.", f"{_percent(confidence)} percent."]
+        parts = [f"{_LABELS[key]}.", f"{whole_percent(confidence)} percent."]
     if spoken_file:
         parts.append(f"{spoken_file}.")
     return " ".join(parts)
