@@ -14,7 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-KINDS = ("mfcc", "lfcc", "logmel")
+KINDS = ("mfcc", "lfcc", "logmel", "logspec")
+PHASES = ("none", "gd", "ifd", "gd+ifd")
 IMPLEMENTATION_VERSION = 2  # bump when the numbers change, so cached training features are redone
 LOG_FLOOR = 1e-10  # power floor before the log, as librosa.power_to_db's amin
 
@@ -28,12 +29,13 @@ class FeatureConfig:
     n_fft: int = 512
     win_length: int = 400
     hop_length: int = 160
-    n_filters: int = 40
-    n_coeffs: int = 20  # cepstral coefficients kept (mfcc, lfcc); ignored by logmel
+    n_filters: int = 40  # ignored by logspec, which keeps every FFT bin from fmin to fmax
+    n_coeffs: int = 20  # cepstral coefficients kept (mfcc, lfcc); ignored by logmel and logspec
     deltas: int = 0  # 0: static only, 1: + delta, 2: + delta and delta-delta
     fmin: float = 0.0
     fmax: float | None = None
     preemphasis: float = 0.0
+    phase: str = "none"  # logspec only: "gd" group delay, "ifd" instantaneous-frequency deviation, "gd+ifd"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -42,15 +44,31 @@ class FeatureConfig:
             raise ValueError("win_length must not exceed n_fft")
         if self.deltas not in (0, 1, 2):
             raise ValueError("deltas must be 0, 1 or 2")
+        if self.phase not in PHASES:
+            raise ValueError(f"unknown phase features {self.phase!r}; choose one of {', '.join(PHASES)}")
+        if self.phase != "none" and self.kind != "logspec":
+            raise ValueError("phase features go with the logspec kind only")
+
+    @property
+    def phase_planes(self) -> int:
+        """How many bin-sized planes of phase features follow the log spectrum."""
+        return 0 if self.phase == "none" else len(self.phase.split("+"))
+
+    @property
+    def planes(self) -> int:
+        """Bin-sized planes per frame (log spectrum, its deltas, phase) of a logspec config; else 1."""
+        return 1 + self.deltas + self.phase_planes if self.kind == "logspec" else 1
 
     @property
     def static_dims(self) -> int:
+        if self.kind == "logspec":
+            return len(range(*spectrum_bins(self.sample_rate, self.n_fft, self.fmin, self.fmax).indices(self.n_fft // 2 + 1)))
         return self.n_filters if self.kind == "logmel" else self.n_coeffs
 
     @property
     def dims(self) -> int:
         """Values per frame."""
-        return self.static_dims * (1 + self.deltas)
+        return self.static_dims * (1 + self.deltas + self.phase_planes)
 
     def frames_for(self, n_samples: int) -> int:
         """Frames that `extract` returns for a signal of `n_samples` (center=False)."""
@@ -70,6 +88,8 @@ class FeatureConfig:
 
 def extract(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """Features of a mono signal at `config.sample_rate`: float32 array (frames, dims)."""
+    if config.kind == "logspec":
+        return log_spectrum_features(audio, config)
     power = power_spectrogram(audio, config)
     if config.kind == "lfcc":
         bank = linear_filterbank(config.sample_rate, config.n_fft, config.n_filters, config.fmin, config.fmax)
@@ -82,12 +102,30 @@ def extract(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
         static = np.log(np.maximum(energies, LOG_FLOOR)) @ dct_matrix(config.n_filters, config.n_coeffs).T
     else:
         static = np.log(np.maximum(energies, LOG_FLOOR))
+    return _with_deltas(static, config.deltas)
+
+
+def _with_deltas(static: np.ndarray, deltas: int) -> np.ndarray:
+    """Static frames followed by their deltas (and delta-deltas), float32."""
     parts = [static]
-    if config.deltas >= 1:
+    if deltas >= 1:
         parts.append(delta(static))
-    if config.deltas == 2:
+    if deltas == 2:
         parts.append(delta(parts[1]))
     return np.concatenate(parts, axis=1).astype(np.float32) if len(parts) > 1 else static.astype(np.float32)
+
+
+def spectrum_bins(sample_rate: int, n_fft: int, fmin: float = 0.0, fmax: float | None = None) -> slice:
+    """The FFT bins from `fmin` to `fmax` (inclusive), as a slice of the power spectrogram.
+
+    The log spectrum keeps the fine harmonic structure that filterbanks average away: where
+    phase reconstruction (Griffin-Lim, phase vocoders) smears harmonics, it shows.
+    """
+    top = sample_rate / 2.0 if fmax is None else fmax
+    step = sample_rate / n_fft
+    first = int(np.ceil(fmin / step - 1e-9))
+    last = min(n_fft // 2, int(np.floor(top / step + 1e-9)))
+    return slice(first, last + 1)
 
 
 def pad_by_repetition(samples: np.ndarray, size: int) -> np.ndarray:
@@ -101,17 +139,61 @@ def pad_by_repetition(samples: np.ndarray, size: int) -> np.ndarray:
     return np.tile(samples, repeats)[:size]
 
 
-def power_spectrogram(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
-    """|STFT|^2, shape (frames, n_fft // 2 + 1); frames start at 0 (no centre padding)."""
+def log_spectrum_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """Log power spectrum (+ deltas), then the phase planes the config asks for, bin by bin.
+
+    Phase is where Griffin-Lim and phase vocoders go wrong while the magnitude stays right:
+    - "gd", group delay: Re(X conj Y) / |X|^2 with Y the spectrum of n * x[n] (n counted from
+      the window's centre), the delay in samples of each bin's energy inside the frame,
+      divided by half the window and clipped to [-2, 2]; bins more than 60 dB below the
+      frame's loudest are set to 0, where the phase means nothing.
+    - "ifd", instantaneous-frequency deviation: how far each bin's phase advance from the
+      previous frame is from the advance of its centre frequency, wrapped, divided by pi.
+    """
+    frames = _frames(audio, config)
+    bins = spectrum_bins(config.sample_rate, config.n_fft, config.fmin, config.fmax)
+    if len(frames) == 0:
+        return np.zeros((0, config.dims), dtype=np.float32)
+    import scipy.fft
+
+    window = hann_window(config.win_length, config.n_fft)
+    spectrum = scipy.fft.rfft(frames * window, axis=1)[:, bins]
+    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    parts = [_with_deltas(np.log(np.maximum(power, LOG_FLOOR)), config.deltas)]
+    planes = config.phase.split("+") if config.phase != "none" else []
+    if "gd" in planes:
+        ramp = np.arange(config.n_fft, dtype=np.float32) - config.n_fft / 2.0
+        weighted = scipy.fft.rfft(frames * (window * ramp), axis=1)[:, bins]
+        floor = np.maximum(power.max(axis=1, keepdims=True) * 1e-6, LOG_FLOOR)
+        delay = (spectrum.real * weighted.real + spectrum.imag * weighted.imag) / np.maximum(power, floor)
+        delay = np.clip(delay / (config.win_length / 2.0), -2.0, 2.0)
+        parts.append(np.where(power > floor, delay, 0.0).astype(np.float32))
+    if "ifd" in planes:
+        centres = 2.0 * np.pi * config.hop_length / config.n_fft * np.arange(config.n_fft // 2 + 1)[bins]
+        advance = np.diff(np.angle(spectrum), axis=0, prepend=np.angle(spectrum[:1])) - centres
+        advance[0] = 0.0
+        parts.append((np.angle(np.exp(1j * advance)) / np.pi).astype(np.float32))
+    return np.concatenate(parts, axis=1).astype(np.float32) if len(parts) > 1 else parts[0]
+
+
+def _frames(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """Overlapping frames of `n_fft` samples every `hop_length` (after pre-emphasis), a view."""
     signal = np.asarray(audio, dtype=np.float32)
     if config.preemphasis:
         signal = np.append(signal[:1], signal[1:] - config.preemphasis * signal[:-1])
     n_frames = config.frames_for(len(signal))
     if n_frames == 0:
+        return np.zeros((0, config.n_fft), dtype=np.float32)
+    return np.lib.stride_tricks.sliding_window_view(signal, config.n_fft)[:: config.hop_length][:n_frames]
+
+
+def power_spectrogram(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """|STFT|^2, shape (frames, n_fft // 2 + 1); frames start at 0 (no centre padding)."""
+    frames = _frames(audio, config)
+    if len(frames) == 0:
         return np.zeros((0, config.n_fft // 2 + 1), dtype=np.float32)
     import scipy.fft  # single-precision FFT: six times faster than numpy's float64 one here
 
-    frames = np.lib.stride_tricks.sliding_window_view(signal, config.n_fft)[:: config.hop_length][:n_frames]
     spectrum = scipy.fft.rfft(frames * hann_window(config.win_length, config.n_fft), axis=1)
     return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
 

@@ -1,4 +1,4 @@
-"""Features: MFCC matches librosa with the same conventions; LFCC and log-mel are sane."""
+"""Features: MFCC and the log spectrum match librosa with the same conventions; LFCC and log-mel are sane."""
 
 from __future__ import annotations
 
@@ -43,6 +43,62 @@ def test_lfcc_has_deltas_and_expected_shape(speech):
 def test_logmel_shape(speech):
     config = FeatureConfig(kind="logmel", n_filters=64)
     assert extract(speech, config).shape == (config.frames_for(len(speech)), 64)
+
+
+def test_logspec_is_librosas_log_power_spectrum(speech):
+    import librosa
+
+    config = FeatureConfig(kind="logspec")
+    ours = extract(speech, config)
+    power = np.abs(librosa.stft(speech, n_fft=512, win_length=400, hop_length=160, center=False)) ** 2
+    reference = np.log(np.maximum(power, 1e-10)).T
+    assert ours.shape == reference.shape == (config.frames_for(len(speech)), 257)
+    assert config.dims == 257
+    # Single precision: bins 90 dB or more below the loudest one lose digits in the log. The
+    # clip was recorded at 8 kHz, so the upper half of the spectrum is empty.
+    audible = power.T > power.max() * 1e-9
+    assert audible.mean() > 0.4
+    np.testing.assert_allclose(ours[audible], reference[audible], atol=1e-2)
+
+
+def test_logspec_band_keeps_the_bins_between_fmin_and_fmax(speech):
+    config = FeatureConfig(kind="logspec", fmin=300.0, fmax=4000.0, deltas=1)
+    full = extract(speech, FeatureConfig(kind="logspec"))
+    values = extract(speech, config)
+    # 31.25 Hz bins: 300 Hz rounds up to bin 10, 4000 Hz is bin 128 exactly.
+    assert config.static_dims == 119 and values.shape[1] == 238
+    np.testing.assert_allclose(values[:, :119], full[:, 10:129], atol=1e-6)
+    np.testing.assert_allclose(values[:, 119:], delta(values[:, :119]), atol=1e-5)
+
+
+def test_group_delay_is_the_position_of_an_impulse_in_the_frame():
+    config = FeatureConfig(kind="logspec", phase="gd")
+    clip = np.zeros(4000, dtype=np.float32)
+    clip[1000] = 1.0
+    values = extract(clip, config)
+    # Frame 5 starts at sample 800: the impulse lies 200 samples in, 56 before the centre (256).
+    np.testing.assert_allclose(values[5, 257:], -56 / 200, atol=1e-4)
+    assert config.dims == 514 and config.planes == 2
+    silent_frame = values[20, 257:]  # the impulse lies outside this frame: no phase to speak of
+    np.testing.assert_array_equal(silent_frame, 0.0)
+
+
+def test_instantaneous_frequency_deviation_of_a_tone():
+    config = FeatureConfig(kind="logspec", phase="ifd")
+    rate, bin_hz = 16000, 16000 / 512
+    for offset in (0.0, 0.4):  # a tone on bin 64, then 0.4 bins above it
+        tone = np.sin(2 * np.pi * (64 + offset) * bin_hz * np.arange(rate) / rate).astype(np.float32)
+        values = extract(tone, config)
+        # The phase advances 0.4 bins faster per hop: 2 pi 0.4 * 160 / 512, divided by pi.
+        np.testing.assert_allclose(values[1:, 257 + 64], offset * 2 * 160 / 512, atol=1e-3)
+        assert values[0, 257 + 64] == 0.0  # the first frame has no previous one
+
+
+def test_phase_features_need_the_log_spectrum():
+    with pytest.raises(ValueError):
+        FeatureConfig(kind="logmel", phase="gd")
+    with pytest.raises(ValueError):
+        FeatureConfig(kind="logspec", phase="cepstrum")
 
 
 def test_dct_matrix_is_orthonormal():

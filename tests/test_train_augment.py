@@ -7,20 +7,31 @@ import pytest
 
 from spoofvoice import audio
 from spoofvoice.features import FeatureConfig, extract
-from training.augment import Augmentation, epoch_windows, gain_vector
+from training.augment import Augmentation, epoch_windows, gain_vector, mask
 from training.config import ConfigError, load_config
 from training.feature_cache import channel_copies_for, features_for
 
 
-@pytest.mark.parametrize("kind", ["mfcc", "lfcc", "logmel"])
-def test_feature_gain_equals_audio_gain(real_speech, kind):
-    """Shifting features by gain_vector * dB is what scaling the audio does (away from the floor)."""
-    config = FeatureConfig(kind=kind, n_filters=40, n_coeffs=20, deltas=1)
+@pytest.mark.parametrize("kind,phase", [("mfcc", "none"), ("lfcc", "none"), ("logmel", "none"), ("logspec", "none"), ("logspec", "gd+ifd")])
+def test_feature_gain_equals_audio_gain(real_speech, kind, phase):
+    """Shifting features by gain_vector * dB is what scaling the audio does (away from the floor).
+
+    Phase planes do not move with the level at all.
+    """
+    config = FeatureConfig(kind=kind, n_filters=40, n_coeffs=20, deltas=1, phase=phase)
     samples = audio.load(real_speech)  # a little noise keeps silent frames off the log floor
     samples = samples + 1e-3 * np.random.default_rng(0).standard_normal(len(samples)).astype(np.float32)
     louder = extract(samples * 10 ** (4.0 / 20), config)
-    shifted = extract(samples, config) + 4.0 * gain_vector(config)
-    assert np.allclose(louder, shifted, atol=1e-3 * np.abs(louder).max())
+    plain = extract(samples, config)
+    shifted = plain + 4.0 * gain_vector(config)
+    away = np.ones_like(plain, dtype=bool)
+    if kind == "logspec":  # single bins can sit on the log floor, where a gain changes nothing
+        static = config.static_dims
+        floor = plain[:, :static] <= np.log(1e-10) + 1.0
+        near = np.array([floor[max(0, t - 2) : t + 3].any(axis=0) for t in range(len(floor))])  # the deltas' reach
+        away[:, :static] = away[:, static : 2 * static] = ~near
+        assert away.mean() > 0.99
+    assert np.allclose(louder[away], shifted[away], atol=1e-3 * np.abs(louder).max())
 
 
 def test_epoch_windows_are_seeded_and_vary_by_epoch():
@@ -37,6 +48,17 @@ def test_epoch_windows_are_seeded_and_vary_by_epoch():
     assert not np.array_equal(first, epoch_windows(clips, copies, 40, aug, config, seed=2, epoch=0))
 
 
+def test_frequency_masks_hide_the_same_bins_in_every_plane():
+    window = np.arange(10 * 12, dtype=np.float32).reshape(10, 12)  # 3 planes of 4 bins
+    aug = Augmentation(freq_masks=1, freq_mask_bins=2)
+    for seed in range(20):
+        masked = mask(window, aug, np.random.default_rng(seed), planes=3)
+        hidden = np.flatnonzero((masked != window).any(axis=0))
+        bins = sorted({int(column) % 4 for column in hidden})
+        assert len(hidden) == 3 * len(bins)  # each hidden bin is hidden in all three planes
+        np.testing.assert_allclose(masked[:, hidden], np.broadcast_to(window.mean(axis=0)[hidden], (10, len(hidden))))
+
+
 def test_augmentation_keys_are_checked(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"name": "x", "architecture": "lcnn", "features": {"kind": "logmel"}, "augmentation": {"crop": "true"}}')
@@ -48,7 +70,7 @@ def test_augmentation_keys_are_checked(tmp_path):
 
 
 def test_shipped_configs_load():
-    for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc"):
+    for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc", "lcnn-logspec", "lcnn-logspec-phase"):
         config = load_config(name)
         assert config.name == name
         Augmentation.from_dict(config.augmentation)

@@ -33,11 +33,14 @@ def build(
     train_features: np.ndarray,
     labels: np.ndarray | None = None,
     seed: int = 0,
+    planes: int = 1,
     **params,
 ):
     """Build the architecture `name` for windows of `input_shape`, standardised on `train_features`.
 
-    `labels` and `seed` reach the builders that take them (the GMM is fitted while it is built).
+    `labels` and `seed` reach the builders that take them (the GMM is fitted while it is built);
+    `planes` tells the convolutional ones how many bin-sized planes (log spectrum, phase) each
+    frame holds, so they can stack them as image channels.
     """
     import inspect
 
@@ -45,7 +48,7 @@ def build(
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     builder = ARCHITECTURES[name]
     accepted = inspect.signature(builder).parameters
-    extra = {key: value for key, value in (("labels", labels), ("seed", seed)) if key in accepted}
+    extra = {key: value for key, value in (("labels", labels), ("seed", seed), ("planes", planes)) if key in accepted}
     return builder(input_shape, train_features, **extra, **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
 
 
@@ -140,7 +143,23 @@ def _layers():
         def get_config(self):
             return {**super().get_config(), "components": self.components, "dims": self.dims}
 
-    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr)
+    @_register_layer
+    class MeanStdPooling(keras.layers.Layer):
+        """Statistics pooling over time (x-vector style): per channel mean and standard deviation.
+
+        The deviation is sqrt(E[x^2] - E[x]^2 + 1e-5): plain ops that LiteRT runs as they are.
+        """
+
+        def call(self, inputs):
+            mean = ops.mean(inputs, axis=1)
+            square = ops.mean(inputs * inputs, axis=1)
+            std = ops.sqrt(ops.maximum(square - mean * mean, 0.0) + 1e-5)
+            return ops.concatenate([mean, std], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 2 * input_shape[-1])
+
+    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling)
     return _LAYERS
 
 
@@ -166,22 +185,38 @@ def lcnn(
     widths: tuple[int, ...] = (16, 32, 64, 96),
     embedding: int = 128,
     dropout: float = 0.5,
+    stem_kernel: int = 5,
+    stem_pool: int = 1,
+    pooling: str = "mean",
+    planes: int = 1,
 ):
     """Light CNN with Max-Feature-Map activations (after the ASVspoof 2019 LCNN of Lavrentyeva et al.).
 
-    Frames are treated as an image (time x feature). A strided 5x5 MFM convolution halves
-    both axes (two cores must train it); each block is then a 1x1 MFM convolution and a 3x3
-    MFM convolution with batch normalisation, with max pooling between blocks. A per-frame
-    MFM embedding is averaged over time, so the logit is a mean over the window.
+    Frames are treated as an image (time x feature). A strided MFM convolution halves both
+    axes (two cores must train it), and `stem_pool` > 1 max-pools once more, so a
+    high-resolution log spectrum costs about what 40 mel bands do. Each block is then a 1x1
+    MFM convolution and a 3x3 MFM convolution with batch normalisation, with max pooling
+    between blocks. A per-frame MFM embedding is pooled over time: its mean, or with
+    `pooling="mean+std"` its mean and standard deviation, so that a change along the clip
+    (a splice, a jump in pitch) can move the score. With `planes` > 1 each frame holds that
+    many bin-sized planes (log spectrum, group delay...), stacked as image channels.
     """
     import keras
 
+    if pooling not in ("mean", "mean+std"):
+        raise ValueError(f"unknown pooling {pooling!r}; use mean or mean+std")
     mfm = _layers()["MaxFeatureMap"]
     inputs = keras.Input(shape=input_shape, name="features")
     x = _standardiser(train_features)(inputs)
-    x = keras.layers.Reshape((*input_shape, 1))(x)
-    x = keras.layers.Conv2D(2 * widths[0], 5, strides=2, padding="same")(x)
+    frames, dims = input_shape
+    if dims % planes:
+        raise ValueError(f"{dims} values per frame do not split into {planes} planes")
+    x = keras.layers.Reshape((frames, planes, dims // planes))(x)
+    x = keras.layers.Permute((1, 3, 2))(x)
+    x = keras.layers.Conv2D(2 * widths[0], stem_kernel, strides=2, padding="same")(x)
     x = mfm()(x)
+    if stem_pool > 1:
+        x = keras.layers.MaxPooling2D(stem_pool)(x)
     previous = widths[0]
     for width in widths[1:]:
         x = keras.layers.Conv2D(2 * previous, 1)(x)
@@ -197,7 +232,10 @@ def lcnn(
     x = keras.layers.Dropout(dropout / 2)(x)
     x = keras.layers.Dense(2 * embedding)(x)
     x = mfm()(x)
-    x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
+    if pooling == "mean":
+        x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
+    else:
+        x = _layers()["MeanStdPooling"](name="mean_std_over_time")(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.Dropout(dropout)(x)
     outputs = keras.layers.Dense(1, name="bonafide_logit")(x)

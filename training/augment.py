@@ -66,7 +66,7 @@ class Augmentation:
 def gain_vector(config: FeatureConfig) -> np.ndarray:
     """How each feature dimension moves for a +1 dB power gain (exact away from the log floor)."""
     vector = np.zeros(config.dims, dtype=np.float32)
-    if config.kind == "logmel":
+    if config.kind in ("logmel", "logspec"):
         vector[: config.static_dims] = math.log(10.0) / 10.0
     elif config.kind == "lfcc":  # natural log, orthonormal DCT: c0 moves by sqrt(n_filters)
         vector[0] = math.log(10.0) / 10.0 * math.sqrt(config.n_filters)
@@ -82,18 +82,25 @@ def crop(features: np.ndarray, frames: int, rng: np.random.Generator | None) -> 
     return features[max(0, start) : max(0, start) + frames]
 
 
-def mask(window: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> np.ndarray:
-    """SpecAugment time and frequency masks, filled with the window's mean per dimension."""
+def mask(window: np.ndarray, aug: Augmentation, rng: np.random.Generator, planes: int = 1) -> np.ndarray:
+    """SpecAugment time and frequency masks, filled with the window's mean per dimension.
+
+    With `planes` > 1 (a log spectrum followed by its phase planes) a frequency mask hides
+    the same bins in every plane.
+    """
     out = window.copy()
     fill = window.mean(axis=0)
     for _ in range(aug.time_masks):
         width = int(rng.integers(0, aug.time_mask_frames + 1))
         start = int(rng.integers(0, max(1, len(out) - width + 1)))
         out[start : start + width] = fill
+    bins = out.shape[1] // planes
     for _ in range(aug.freq_masks):
         width = int(rng.integers(0, aug.freq_mask_bins + 1))
-        start = int(rng.integers(0, max(1, out.shape[1] - width + 1)))
-        out[:, start : start + width] = fill[start : start + width]
+        start = int(rng.integers(0, max(1, bins - width + 1)))
+        for plane in range(planes):
+            first = plane * bins + start
+            out[:, first : first + width] = fill[first : first + width]
     return out
 
 
@@ -118,6 +125,6 @@ def epoch_windows(
         if aug.gain_db:
             window = window + gain * float(rng.uniform(-aug.gain_db, aug.gain_db))
         if aug.time_masks or aug.freq_masks:
-            window = mask(window, aug, rng)
+            window = mask(window, aug, rng, features.planes)
         out[index] = window
     return out
