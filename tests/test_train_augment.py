@@ -69,6 +69,21 @@ def test_augmentation_keys_are_checked(tmp_path):
         load_config(path)
 
 
+def test_learning_rate_schedule_is_checked_and_decays(tmp_path):
+    from training.train import learning_rate_for
+
+    path = tmp_path / "cos.json"
+    path.write_text('{"name": "x", "architecture": "lcnn", "features": {"kind": "logmel"}, "optimizer": {"name": "adam", "learning_rate": 0.002, "schedule": "cosine"}}')
+    config = load_config(path)
+    rates = [learning_rate_for(config, epoch, 10) for epoch in range(10)]
+    assert rates[0] == pytest.approx(0.002) and rates[5] == pytest.approx(0.001)
+    assert all(a > b for a, b in zip(rates, rates[1:], strict=False)) and rates[-1] > 0
+    assert learning_rate_for(load_config("lcnn-logmel"), 7, 10) == pytest.approx(0.001)  # constant by default
+    path.write_text('{"name": "x", "architecture": "lcnn", "features": {"kind": "logmel"}, "optimizer": {"name": "adam", "schedule": "step"}}')
+    with pytest.raises(ConfigError, match="schedule"):
+        load_config(path)
+
+
 def test_shipped_configs_load():
     for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc", "lcnn-logspec", "lcnn-logspec-phase"):
         config = load_config(name)

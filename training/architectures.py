@@ -56,8 +56,22 @@ def _standardiser(train_features: np.ndarray, axis: int = -1):
     """A Normalization layer holding the per-dimension mean and variance of the training frames."""
     import keras
 
+    mean, variance = frame_moments(train_features)
+    return keras.layers.Normalization(axis=axis, mean=mean, variance=variance + 1e-6)
+
+
+def frame_moments(train_features: np.ndarray, chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and variance of all frames, summed in float64 a chunk at a time, so
+    float16 clips of a large log spectrum never need a float64 copy of the whole set."""
     frames = train_features.reshape(-1, train_features.shape[-1])
-    return keras.layers.Normalization(axis=axis, mean=frames.mean(axis=0), variance=frames.var(axis=0) + 1e-6)
+    total = np.zeros(frames.shape[1])
+    squares = np.zeros(frames.shape[1])
+    for start in range(0, len(frames), chunk):
+        part = frames[start : start + chunk].astype(np.float64)
+        total += part.sum(axis=0)
+        squares += (part * part).sum(axis=0)
+    mean = total / max(1, len(frames))
+    return mean.astype(np.float32), np.maximum(squares / max(1, len(frames)) - mean * mean, 0.0).astype(np.float32)
 
 
 @register("seed-mlp")
@@ -159,7 +173,54 @@ def _layers():
         def compute_output_shape(self, input_shape):
             return (input_shape[0], 2 * input_shape[-1])
 
-    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling)
+    @_register_layer
+    class TakeDims(keras.layers.Layer):
+        """Frames[..., start:stop]: a fused model hands each member the planes it was trained on."""
+
+        def __init__(self, start: int, stop: int, **kwargs):
+            super().__init__(**kwargs)
+            self.start, self.stop = start, stop
+
+        def call(self, inputs):
+            return inputs[..., self.start : self.stop]
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], self.stop - self.start)
+
+        def get_config(self):
+            return {**super().get_config(), "start": self.start, "stop": self.stop}
+
+    @_register_layer
+    class LogMelFromLogSpectrum(keras.layers.Layer):
+        """log-mel bands computed from a log power spectrum, exactly as spoofvoice.features does
+        from the power spectrum (the same filterbank, the same floor), so a log-mel member can
+        run inside a model whose input is the full log spectrum."""
+
+        def __init__(self, sample_rate: int, n_fft: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None, **kwargs):
+            super().__init__(**kwargs)
+            self.sample_rate, self.n_fft, self.n_filters, self.fmin, self.fmax = sample_rate, n_fft, n_filters, fmin, fmax
+
+        def build(self, input_shape):
+            from spoofvoice.features import mel_filterbank
+
+            bank = mel_filterbank(self.sample_rate, self.n_fft, self.n_filters, self.fmin, self.fmax)
+            self.bank = self.add_weight(name="bank", shape=bank.T.shape, initializer="zeros", trainable=False)
+            self.bank.assign(bank.T)
+
+        def call(self, inputs):
+            from spoofvoice.features import LOG_FLOOR
+
+            return ops.log(ops.maximum(ops.matmul(ops.exp(inputs), self.bank), LOG_FLOOR))
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], self.n_filters)
+
+        def get_config(self):
+            return {**super().get_config(), "sample_rate": self.sample_rate, "n_fft": self.n_fft, "n_filters": self.n_filters,
+                    "fmin": self.fmin, "fmax": self.fmax}
+
+    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling,
+                   TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum)
     return _LAYERS
 
 
@@ -271,8 +332,8 @@ def gmm(
     if labels is None:
         raise ValueError("the gmm architecture needs the training labels")
     norm = _standardiser(train_features)
-    frames = train_features.reshape(-1, train_features.shape[-1])
-    mean, std = frames.mean(axis=0), np.sqrt(frames.var(axis=0) + 1e-6)
+    mean, variance = frame_moments(train_features)
+    std = np.sqrt(variance + 1e-6)
     layer = _layers()["DiagonalGmmLlr"](components, input_shape[1], name="gmm_llr")
     inputs = keras.Input(shape=input_shape, name="features")
     outputs = layer(norm(inputs))

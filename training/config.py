@@ -38,6 +38,7 @@ class TrainConfig:
     uncertainty_band: float = 0.0
     data: dict = field(default_factory=lambda: {"train_subset": "train", "dev_subset": "dev", "eval_subset": "eval"})
     augmentation: dict = field(default_factory=dict)
+    feature_dtype: str = "float32"  # "float16" halves the training clips in memory (large logspec planes)
     source: str = ""
 
     def to_dict(self) -> dict:
@@ -50,7 +51,7 @@ class TrainConfig:
 _TYPES = {
     "name": str, "architecture": str, "description": str, "architecture_params": dict, "optimizer": dict,
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
-    "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict,
+    "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
 }
 
 
@@ -96,6 +97,11 @@ def load_config(config: str | Path) -> TrainConfig:
         Augmentation.from_dict(values.get("augmentation", {}))
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{path.name}: {error}.") from None
+    if values.get("feature_dtype", "float32") not in ("float32", "float16"):
+        raise ConfigError(f"{path.name}: 'feature_dtype' must be float32 or float16.")
+    schedule = values.get("optimizer", {}).get("schedule", "constant")
+    if schedule not in ("constant", "cosine"):
+        raise ConfigError(f"{path.name}: optimizer 'schedule' must be constant or cosine, not {schedule!r}.")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})

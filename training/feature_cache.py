@@ -78,10 +78,12 @@ def features_for(
     root: Path | None = None,
     copy: int = -1,
     seed: int = 0,
+    dtype: str = "float32",
 ) -> list[np.ndarray]:
     """Features of every clip, in order, from the cache where possible.
 
     `copy` >= 0 asks for channel-augmented copy number `copy` (see `clip_features`).
+    `dtype` "float16" halves what the clips take in memory (the cache stays float32).
     """
     folder = (root or cache_dir() / "features") / config_key(config, window_samples)
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,14 +96,14 @@ def features_for(
         with ProcessPoolExecutor(workers) as pool:
             outputs = pool.map(_cached, jobs, chunksize=16)
             for index, (features, hit) in enumerate(outputs, 1):
-                results.append(features)
+                results.append(features.astype(dtype, copy=False))
                 reused += hit
                 if log and index % step == 0:
                     log(f"Features: {index} of {len(jobs)} clips.")
     else:
         for index, job in enumerate(jobs, 1):
             features, hit = _cached(job)
-            results.append(features)
+            results.append(features.astype(dtype, copy=False))
             reused += hit
             if log and index % step == 0 and len(jobs) > 64:
                 log(f"Features: {index} of {len(jobs)} clips.")
@@ -120,7 +122,8 @@ def channel_copies_for(
     workers: int = 0,
     log: Callable[[str], None] | None = None,
     root: Path | None = None,
+    dtype: str = "float32",
 ) -> list[list[np.ndarray]]:
     """Per clip, the features of its `copies` channel-augmented versions (cached like the rest)."""
-    per_copy = [features_for(paths, config, window_samples, workers, log, root, copy=c, seed=seed) for c in range(copies)]
+    per_copy = [features_for(paths, config, window_samples, workers, log, root, copy=c, seed=seed, dtype=dtype) for c in range(copies)]
     return [[per_copy[c][i] for c in range(copies)] for i in range(len(paths))]

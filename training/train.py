@@ -85,10 +85,20 @@ def split_trials(trials: Sequence, config: TrainConfig, log: Log) -> tuple[list,
     return train, dev
 
 
+def learning_rate_for(config: TrainConfig, epoch: int, epochs: int) -> float:
+    """The learning rate of `epoch` (from 0): constant, or cosine decay from the configured
+    rate towards zero over `epochs` (the optimizer's "schedule" key), so late epochs settle."""
+    base = float(config.optimizer.get("learning_rate", 0.001))
+    if config.optimizer.get("schedule", "constant") == "constant" or epochs <= 1:
+        return base
+    return base * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+
 def _optimizer(config: TrainConfig):
     import keras
 
     options = dict(config.optimizer)
+    options.pop("schedule", None)
     name = options.pop("name", "adam").lower()
     if name == "adam":
         return keras.optimizers.Adam(**options)
@@ -167,7 +177,7 @@ def predict(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Logits of `x`, computed locally (also inside a multi-worker strategy)."""
     if len(x) == 0:
         return np.zeros(0, dtype=np.float32)
-    return np.concatenate([np.asarray(model(x[i : i + batch_size], training=False)).reshape(-1) for i in range(0, len(x), batch_size)])
+    return np.concatenate([np.asarray(model(x[i : i + batch_size].astype(np.float32), training=False)).reshape(-1) for i in range(0, len(x), batch_size)])
 
 
 def sample_weights(y: np.ndarray, use_weights: bool) -> np.ndarray:
@@ -218,15 +228,34 @@ def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs:
     for epoch in range(epochs):
         if stop is not None and stop.is_set():
             break
-        x = windows.for_epoch(epoch, rows)
+        if config.optimizer.get("schedule", "constant") != "constant":
+            model.optimizer.learning_rate.assign(learning_rate_for(config, epoch, epochs))
         order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
-        dataset = _dataset(x[order], y[rows][order], weights[order], config.batch_size)
-        if _is_default(strategy):
-            loss = float(model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
+        x = windows.for_epoch(epoch, rows[order])  # drawn in shuffled order: no second copy
+        if _is_default(strategy):  # batches sliced from numpy: no tensor copy of the whole epoch either
+            batches = _batches(x, y[rows][order], weights[order], config.batch_size)
+            loss = float(model.fit(batches, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
         else:
+            dataset = _dataset(x, y[rows][order], weights[order], config.batch_size)
             loss = distributed_epoch(model, dataset, strategy, config.batch_size, stop)
         if after_epoch and after_epoch(epoch, loss):
             break
+
+
+def _batches(x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int):
+    """The epoch's batches in order, each a slice of the arrays (a large log spectrum epoch is
+    gigabytes; Keras would otherwise copy it whole into one tensor)."""
+    import keras
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self) -> int:
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, index: int):
+            part = slice(index * batch_size, (index + 1) * batch_size)
+            return x[part], y[part], w[part]
+
+    return Batches()
 
 
 def _is_default(strategy) -> bool:
@@ -409,10 +438,11 @@ def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, wi
     from training.augment import Augmentation
     from training.feature_cache import channel_copies_for, features_for
 
-    train_features = features_for([t.path for t in train_trials], cfg.features, window_samples, workers, log)
-    dev_features = features_for([t.path for t in dev_trials], cfg.features, window_samples, workers, log)
+    dtype = cfg.feature_dtype
+    train_features = features_for([t.path for t in train_trials], cfg.features, window_samples, workers, log, dtype=dtype)
+    dev_features = features_for([t.path for t in dev_trials], cfg.features, window_samples, workers, log, dtype=dtype)
     copies_wanted = Augmentation.from_dict(cfg.augmentation).channel_copies
-    copies = channel_copies_for([t.path for t in train_trials], cfg.features, window_samples, copies_wanted, cfg.seed, workers, log) if copies_wanted else []
+    copies = channel_copies_for([t.path for t in train_trials], cfg.features, window_samples, copies_wanted, cfg.seed, workers, log, dtype=dtype) if copies_wanted else []
     return train_features, dev_features, copies
 
 

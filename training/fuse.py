@@ -1,0 +1,238 @@
+"""Fuse trained models into one network: the members' window logits, weighted and summed.
+
+Score-level fusion is how ASVspoof systems combine front ends that see different things
+(log-mel bands, the full log spectrum, its phase). Here the fusion is one Keras model whose
+input is the richest member's features (a `logspec` config, phase planes included); every
+other member gets its own features computed inside the network from that input (a slice of
+the planes, or log-mel bands from the log spectrum), so the exported .tflite runs in the
+detector like any single model, with one feature extraction per clip.
+
+The weights come from a logistic regression on the members' dev scores. Dev is then also
+where the threshold and the calibration are chosen, from the exported file, as train.py
+does; because the weights were fitted on dev too, the card also gives the dev EER of weights
+fitted on the other half of the dev speakers (cross-fitted), which is what `ship` compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from spoofvoice.detector import Detector, ModelCard, resolve_card
+from spoofvoice.features import FeatureConfig
+from spoofvoice.paths import MODELS_DIR
+
+Log = Callable[[str], None]
+GRID = ("sample_rate", "n_fft", "win_length", "hop_length", "preemphasis")
+
+
+class FusionError(Exception):
+    """Models that cannot be fused, said in one sentence."""
+
+
+def widest_features(configs: Sequence[FeatureConfig]) -> FeatureConfig:
+    """The member features that all the others can be computed from: the most logspec planes."""
+    logspec = [c for c in configs if c.kind == "logspec"]
+    if not logspec:
+        if all(c == configs[0] for c in configs):
+            return configs[0]
+        raise FusionError("Fusion needs one member on logspec features, or all members on the same features.")
+    return max(logspec, key=lambda c: c.planes)
+
+
+def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> list:
+    """The layers that turn the fused input (`full` features) into what `member` was trained on."""
+    from training.architectures import custom_objects
+
+    layers = custom_objects()
+    if member == full:
+        return []
+    if any(getattr(member, key) != getattr(full, key) for key in GRID) or member.deltas or full.deltas:
+        raise FusionError(f"Model {name}: its frames ({member.kind}) are not on the fused model's grid; fuse models with the same STFT and no deltas.")
+    bins = full.static_dims
+    if member.kind == "logspec" and (member.fmin, member.fmax) == (full.fmin, full.fmax):
+        full_planes = ["spectrum", *([] if full.phase == "none" else full.phase.split("+"))]
+        wanted = ["spectrum", *([] if member.phase == "none" else member.phase.split("+"))]
+        if wanted == full_planes[: len(wanted)]:
+            return [layers["TakeDims"](0, len(wanted) * bins)]
+    if member.kind == "logmel" and full.kind == "logspec" and full.fmin == 0.0 and full.fmax is None:
+        return [layers["TakeDims"](0, bins),
+                layers["LogMelFromLogSpectrum"](member.sample_rate, member.n_fft, member.n_filters, member.fmin, member.fmax)]
+    raise FusionError(f"Model {name}: its {member.kind} features cannot be computed from the fused model's {full.kind} input.")
+
+
+def build_fused_model(members: Sequence[tuple[str, object, FeatureConfig]], full: FeatureConfig, frames: int, weights: np.ndarray, bias: float):
+    """One Keras model: the input goes through each member (after its adapter), then one Dense(1)."""
+    import keras
+
+    inputs = keras.Input(shape=(frames, full.dims), name="features")
+    logits = []
+    for index, (name, model, config) in enumerate(members):
+        x = inputs
+        for layer in member_adapter(full, config, name):
+            x = layer(x)
+        model.name = f"member_{index}_{name.replace('-', '_')}"
+        logits.append(model(x))
+    joined = keras.layers.Concatenate(name="member_logits")(logits) if len(logits) > 1 else logits[0]
+    head = keras.layers.Dense(1, name="bonafide_logit")
+    outputs = head(joined)
+    head.set_weights([np.asarray(weights, np.float32).reshape(-1, 1), np.array([bias], np.float32)])
+    return keras.Model(inputs, outputs, name="fusion")
+
+
+def fit_weights(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic-regression weights and bias for the members' scores (columns), bonafide = 1."""
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1.0, max_iter=1000).fit(scores, labels.astype(int))
+    return fit.coef_[0].astype(np.float64), float(fit.intercept_[0])
+
+
+def cross_fitted_eer(scores: np.ndarray, labels: np.ndarray, speakers: Sequence[str]) -> float:
+    """Dev EER of fusion weights fitted on the other half of the dev speakers (two folds), so the
+    fused model is compared with single models on speakers its weights never saw."""
+    from sklearn.model_selection import GroupKFold
+
+    from training.metrics import eer
+
+    fused = np.zeros(len(labels))
+    for fit_rows, test_rows in GroupKFold(n_splits=2).split(scores, labels, groups=list(speakers)):
+        if len(set(labels[fit_rows])) < 2:
+            raise FusionError("Half of the dev speakers hold only one class; fusion weights cannot be cross-fitted.")
+        weights, bias = fit_weights(scores[fit_rows], labels[fit_rows])
+        fused[test_rows] = scores[test_rows] @ weights + bias
+    return eer(fused[labels == 1], fused[labels == 0])
+
+
+def _member_scores(card: ModelCard, paths: Sequence[Path], workers: int, log: Log) -> np.ndarray:
+    from training.feature_cache import features_for
+
+    detector = Detector(card)
+    features = features_for(paths, card.features, detector.window_samples, workers, log, dtype="float16")
+    return np.array([detector.score_features(f, 0.0).score for f in features])
+
+
+def fuse(
+    member_names: Sequence[str],
+    dataset_kind: str,
+    data_dir: Path,
+    *,
+    out_name: str = "fusion",
+    models_dir: Path | None = None,
+    band: float = 0.5,
+    workers: int = 0,
+    log: Log = print,
+) -> dict:
+    """Fuse the named models (cards in `models_dir`), export NAME.* and return the card."""
+    from training.datasets import read_dataset
+    from training.export import write_card, write_model_files
+    from training.feature_cache import features_for
+    from training.train import _threshold_card, calibrate, data_summary, labels_of, quiet_tensorflow
+
+    models_dir = Path(models_dir or MODELS_DIR)
+    if len(member_names) < 2:
+        raise FusionError("Fusion needs at least two models.")
+    cards = [ModelCard.read(resolve_card(name, models_dir)) for name in member_names]
+    windows = {(c.window_seconds, c.hop_seconds) for c in cards}
+    if len(windows) > 1:
+        raise FusionError("The models to fuse must score the same windows (seconds and hop).")
+    full = widest_features([c.features for c in cards])
+    for card in cards:
+        member_adapter(full, card.features, card.name)  # refuse before any work is done
+    trials = read_dataset(dataset_kind, Path(data_dir))
+    train_trials = [t for t in trials if t.subset == "train"]
+    dev_trials = [t for t in trials if t.subset == "dev"]
+    if not dev_trials or not train_trials:
+        raise FusionError("Fusion needs the dataset's train and dev parts.")
+    dev_y = labels_of(dev_trials)
+    log(f"Fusing {', '.join(c.name for c in cards)} on {len(dev_trials)} dev clips.")
+    member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
+    weights, bias = fit_weights(member_dev, dev_y)
+    crossed = cross_fitted_eer(member_dev, dev_y, [str(t.speaker) for t in dev_trials])
+
+    quiet_tensorflow()
+    from training.architectures import load_model
+
+    members = [(c.name, load_model(c.path.with_suffix(".keras")), c.features) for c in cards]
+    window_seconds, hop_seconds = windows.pop()
+    window_samples = int(round(window_seconds * full.sample_rate))
+    frames = full.frames_for(window_samples)
+    model = build_fused_model(members, full, frames, weights, bias)
+    from training.metrics import eer, roc_auc
+
+    card = {
+        "name": out_name,
+        "architecture": "fusion",
+        "description": "Score-level fusion in one network of " + ", ".join(c.name for c in cards)
+                       + ": each member's window logit, weighted by a logistic regression fitted on dev.",
+        "parameters": int(model.count_params()),
+        "features": full.to_dict(),
+        "window": {"seconds": window_seconds, "hop_seconds": hop_seconds, "frames": frames},
+        "input": {"shape": [frames, full.dims], "dtype": "float32", "output": "log-odds of bonafide (higher = more bonafide)"},
+        "threshold": {"value": 0.0, "method": "provisional"},
+        "uncertainty_band": float(band),
+        "uncertainty_band_units": "score (log-odds); a score this close to the threshold is reported as uncertain",
+        "calibration": {"method": "none", "a": 1.0, "b": 0.0},
+        "members": [
+            {"model": c.name, "weight": float(w), "architecture": c.raw.get("architecture"), "features": c.raw.get("features", {}).get("kind"),
+             "tflite_sha256": c.tflite_sha256, "dev_eer": eer(s[dev_y == 1], s[dev_y == 0])}
+            for c, w, s in zip(cards, weights, member_dev.T, strict=True)
+        ],
+        "training_data": {
+            "train": data_summary(train_trials, dataset_kind, data_dir, ids=True),
+            "dev": data_summary(dev_trials, dataset_kind, data_dir),
+        },
+        "training": {"fusion": {"bias": bias, "fitted_on": "dev", "method": "logistic regression on the members' clip scores",
+                                "dev_eer_cross_fitted": crossed}},
+        "metrics": {},
+        "files": {},
+        "config": {"members": [c.name for c in cards]},
+        "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    card["files"] = write_model_files(model, out_name, models_dir)
+    detector = Detector(ModelCard.read(write_card(card, models_dir)))
+    dev_features = features_for([t.path for t in dev_trials], full, window_samples, workers, log, dtype="float16")
+    dev_scores = np.array([detector.score_features(f, 0.0).score for f in dev_features])
+    del dev_features
+    train_features = features_for([t.path for t in train_trials], full, window_samples, workers, log, dtype="float16")
+    train_eer, card["threshold"] = _threshold_card(detector, train_features, labels_of(train_trials), dev_scores, dev_y, train_trials, dev_trials)
+    del train_features
+    card["threshold"]["method"] += " (fusion weights fitted on the same dev clips)"
+    card["calibration"] = calibrate(dev_scores, dev_y)
+    card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": "the training clips themselves (seen speakers)"}
+    card["metrics"]["dev"] = {"eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]), "auc": roc_auc(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
+                              "eer_cross_fitted": crossed, "clips": len(dev_trials), "speakers": len({t.speaker for t in dev_trials})}
+    write_card(card, models_dir)
+    log(f"Fusion done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent "
+        f"({crossed * 100:.1f} with weights from the other dev speakers). Saved as {out_name}.")
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.fuse --members A B [C] --data DIR`: fuse trained models into one."""
+    from training.datasets import DatasetError
+
+    parser = argparse.ArgumentParser(prog="python -m training.fuse", description=main.__doc__)
+    parser.add_argument("--members", nargs="+", required=True, metavar="MODEL", help="models to fuse (names in the models folder)")
+    parser.add_argument("--dataset", default="asvspoof2019-la", metavar="KIND")
+    parser.add_argument("--data", required=True, type=Path, metavar="DIR")
+    parser.add_argument("--out", default="fusion", metavar="NAME")
+    parser.add_argument("--models-dir", type=Path, metavar="DIR")
+    parser.add_argument("--band", type=float, default=0.5, metavar="B", help="uncertainty band around the threshold")
+    parser.add_argument("--workers", type=int, default=0, metavar="N")
+    args = parser.parse_args(argv)
+    try:
+        fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,
+             workers=args.workers, log=lambda line: print(line, flush=True))
+    except (FusionError, DatasetError) as error:
+        print(error, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
