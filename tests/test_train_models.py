@@ -196,3 +196,70 @@ def test_logspec_with_phase_planes_trains_exports_and_matches_litert(tmp_path, s
     assert result["clips"] == 50 and result["max_diff"] <= 1e-5, result
     verdict = Detector.load(card_path).score_file(next((small_corpus / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac")))
     assert 0.0 <= verdict.spoof_probability <= 1.0
+
+
+FUSE_CHECK = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import numpy as np
+    from spoofvoice import audio
+    from spoofvoice.detector import Detector
+    from spoofvoice.features import FeatureConfig, extract, mel_filterbank
+    from training.architectures import custom_objects
+    card = json.loads(Path(sys.argv[1]).read_text())
+    clips = sorted(Path(sys.argv[2]).glob("LA/ASVspoof2019_LA_eval/flac/*.flac"))[:10]
+    fused = Detector.load(sys.argv[1])
+    members = [Detector.load(Path(sys.argv[1]).parent / f"{m['model']}.json") for m in card["members"]]
+    gaps = []
+    for clip in clips:
+        combined = sum(m["weight"] * d.score_file(clip).score for m, d in zip(card["members"], members)) + card["training"]["fusion"]["bias"]
+        gaps.append(abs(fused.score_file(clip).score - combined))
+    samples = audio.load(clips[0])
+    logspec = extract(samples, FeatureConfig(kind="logspec"))
+    layer = custom_objects()["LogMelFromLogSpectrum"](16000, 512, 24)
+    in_graph = np.asarray(layer(logspec[None]))[0]
+    print(json.dumps({"max_gap": max(gaps), "logmel_gap": float(np.abs(in_graph - extract(samples, FeatureConfig(kind="logmel", n_filters=24))).max())}))
+    """
+)
+
+
+def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_corpus):  # noqa: F811
+    """A log-mel and a log-spectrum member fused: one .tflite on log-spectrum input whose score is
+    the dev-fitted weighted sum of the members' scores; log-mel bands computed in the graph
+    match spoofvoice.features."""
+    home, models = tmp_path / "home", tmp_path / "m"
+    logmel = {**TINY_LCNN, "name": "tiny-mel", "epochs": 1, "augmentation": {}}
+    logspec = {**TINY_LOGSPEC, "name": "tiny-spec", "epochs": 1, "features": {"kind": "logspec", "phase": "gd"}, "window": TINY_LCNN["window"]}
+    for config in (logmel, logspec):
+        run_training(home, write_config(tmp_path, config), small_corpus, models)
+    done = subprocess.run([sys.executable, "-m", "training.fuse", "--members", "tiny-mel", "tiny-spec", "--data", str(small_corpus),
+                           "--models-dir", str(models), "--out", "tiny-fusion", "--workers", "1"],
+                          cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Fusion done. Dev EER" in done.stdout
+    card = json.loads((models / "tiny-fusion.json").read_text())
+    assert card["architecture"] == "fusion" and [m["model"] for m in card["members"]] == ["tiny-mel", "tiny-spec"]
+    assert card["features"]["kind"] == "logspec" and card["features"]["phase"] == "gd" and card["input"]["shape"] == [97, 514]
+    assert card["threshold"]["dev_speakers_also_in_training"] == 0 and card["calibration"]["method"] == "platt"
+    assert 0.0 <= card["metrics"]["dev"]["eer_cross_fitted"] <= 1.0
+    check = subprocess.run([sys.executable, "-c", FUSE_CHECK, str(models / "tiny-fusion.json"), str(small_corpus)], cwd=ROOT,
+                           env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=180)
+    assert check.returncode == 0, check.stderr
+    result = json.loads(check.stdout.strip().splitlines()[-1])
+    assert result["max_gap"] <= 1e-4, result
+    assert result["logmel_gap"] <= 1e-3, result
+
+
+def test_fusion_refuses_members_it_cannot_feed(tmp_path, small_corpus):  # noqa: F811
+    home, models = tmp_path / "home", tmp_path / "m"
+    hop = {**TINY_LCNN, "name": "tiny-hop", "epochs": 1, "augmentation": {}, "features": {"kind": "logmel", "n_filters": 24, "hop_length": 128}}
+    spec = {**TINY_LOGSPEC, "name": "tiny-spec", "epochs": 1, "window": TINY_LCNN["window"]}
+    for config in (hop, spec):
+        run_training(home, write_config(tmp_path, config), small_corpus, models)
+    done = subprocess.run([sys.executable, "-m", "training.fuse", "--members", "tiny-hop", "tiny-spec", "--data", str(small_corpus),
+                           "--models-dir", str(models), "--workers", "1"],
+                          cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stdout.strip().splitlines()[-1] == "Model tiny-hop: its frames (logmel) are not on the fused model's grid; fuse models with the same STFT and no deltas."
+    assert "Traceback" not in done.stdout + done.stderr
