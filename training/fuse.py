@@ -92,12 +92,10 @@ def fit_weights(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, flo
     return fit.coef_[0].astype(np.float64), float(fit.intercept_[0])
 
 
-def cross_fitted_eer(scores: np.ndarray, labels: np.ndarray, speakers: Sequence[str]) -> float:
-    """Dev EER of fusion weights fitted on the other half of the dev speakers (two folds), so the
-    fused model is compared with single models on speakers its weights never saw."""
+def cross_fitted_scores(scores: np.ndarray, labels: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
+    """Fused dev scores from weights fitted on the other half of the dev speakers (two folds),
+    so the fused model is compared with single models on speakers its weights never saw."""
     from sklearn.model_selection import GroupKFold
-
-    from training.metrics import eer
 
     fused = np.zeros(len(labels))
     for fit_rows, test_rows in GroupKFold(n_splits=2).split(scores, labels, groups=list(speakers)):
@@ -105,7 +103,17 @@ def cross_fitted_eer(scores: np.ndarray, labels: np.ndarray, speakers: Sequence[
             raise FusionError("Half of the dev speakers hold only one class; fusion weights cannot be cross-fitted.")
         weights, bias = fit_weights(scores[fit_rows], labels[fit_rows])
         fused[test_rows] = scores[test_rows] @ weights + bias
-    return eer(fused[labels == 1], fused[labels == 0])
+    return fused
+
+
+def cross_fitted_eers(fused: np.ndarray, labels: np.ndarray, attacks: Sequence[str], seen_attacks: set[str]) -> dict:
+    """EER of the cross-fitted dev scores, overall and on the attacks unseen in training."""
+    from training.metrics import eer
+
+    bonafide = fused[labels == 1]
+    unseen = np.array([a not in seen_attacks for a in attacks]) & (labels == 0)
+    return {"dev_eer_cross_fitted": eer(bonafide, fused[labels == 0]),
+            "dev_eer_unseen_attacks_cross_fitted": eer(bonafide, fused[unseen]) if unseen.any() else None}
 
 
 def _member_scores(card: ModelCard, paths: Sequence[Path], workers: int, log: Log) -> np.ndarray:
@@ -152,7 +160,9 @@ def fuse(
     log(f"Fusing {', '.join(c.name for c in cards)} on {len(dev_trials)} dev clips.")
     member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
     weights, bias = fit_weights(member_dev, dev_y)
-    crossed = cross_fitted_eer(member_dev, dev_y, [str(t.speaker) for t in dev_trials])
+    seen_attacks = {str(t.attack) for t in train_trials if t.label != "bonafide"}
+    crossed = cross_fitted_eers(cross_fitted_scores(member_dev, dev_y, [str(t.speaker) for t in dev_trials]), dev_y,
+                                [str(t.attack) for t in dev_trials], seen_attacks)
 
     quiet_tensorflow()
     from training.architectures import load_model
@@ -187,7 +197,7 @@ def fuse(
             "dev": data_summary(dev_trials, dataset_kind, data_dir),
         },
         "training": {"fusion": {"bias": bias, "fitted_on": "dev", "method": "logistic regression on the members' clip scores",
-                                "dev_eer_cross_fitted": crossed}},
+                                **crossed}},
         "metrics": {},
         "files": {},
         "config": {"members": [c.name for c in cards]},
@@ -205,10 +215,10 @@ def fuse(
     card["calibration"] = calibrate(dev_scores, dev_y)
     card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": "the training clips themselves (seen speakers)"}
     card["metrics"]["dev"] = {"eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]), "auc": roc_auc(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
-                              "eer_cross_fitted": crossed, "clips": len(dev_trials), "speakers": len({t.speaker for t in dev_trials})}
+                              "eer_cross_fitted": crossed["dev_eer_cross_fitted"], "clips": len(dev_trials), "speakers": len({t.speaker for t in dev_trials})}
     write_card(card, models_dir)
     log(f"Fusion done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent "
-        f"({crossed * 100:.1f} with weights from the other dev speakers). Saved as {out_name}.")
+        f"({crossed['dev_eer_cross_fitted'] * 100:.1f} with weights from the other dev speakers). Saved as {out_name}.")
     return card
 
 

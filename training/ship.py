@@ -2,7 +2,8 @@
 
 For each candidate config and the seed-mlp baseline: train on the train part (threshold and
 calibration on dev, as train.py does), evaluate on dev and on eval with training/evaluate.py,
-and write the results into the card. The default is chosen on DEV only — lowest dev EER on
+and write the results into the card. The LCNN candidates are also fused into one network
+(training/fuse.py), which competes like any candidate. The default is chosen on DEV only — lowest dev EER on
 the attacks unseen in training, dev speakers being unseen too — never on eval, so the eval
 numbers in the cards are honest. It is then copied to models/default.* with its card saying
 where it came from, and both shipped cards carry each other's eval numbers.
@@ -25,7 +26,9 @@ from pathlib import Path
 from spoofvoice.detector import sha256_file
 from spoofvoice.paths import MODELS_DIR
 
-CANDIDATES = ("lcnn-logmel", "lcnn-lfcc", "gmm-lfcc")
+CANDIDATES = ("lcnn-logmel", "lcnn-logspec", "lcnn-logspec-phase", "lcnn-lfcc", "gmm-lfcc")
+FUSION = ("lcnn-logmel", "lcnn-logspec", "lcnn-logspec-phase")  # fused into one network, which competes too
+FUSION_NAME = "fusion-lcnn"
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
 
@@ -69,8 +72,6 @@ def accuracy_at(scores_file: Path, threshold: float) -> float:
 
 def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool) -> dict:
     """Train one config (unless its model exists and retrain is False), evaluate dev and eval."""
-    from training.evaluate import evaluate
-
     card_path = models_dir / f"{name}.json"
     timings = {}
     if retrain or not card_path.exists():
@@ -82,6 +83,28 @@ def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, repor
         if subprocess.run(command, check=False).returncode != 0:
             raise SystemExit(f"Training {name} failed; see the lines above.")
         timings["train_s"] = round(time.monotonic() - start, 1)
+    return evaluate_card(card_path, kind, data, reports, retrain, timings)
+
+
+def fuse_and_evaluate(members: list[str], kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool) -> dict:
+    """Fuse trained candidates into one network (training/fuse.py), then evaluate it like the others."""
+    card_path = models_dir / f"{FUSION_NAME}.json"
+    timings = {}
+    if retrain or not card_path.exists():
+        start = time.monotonic()
+        command = [sys.executable, "-m", "training.fuse", "--members", *members, "--dataset", kind, "--data", str(data),
+                   "--models-dir", str(models_dir), "--out", FUSION_NAME]
+        if subprocess.run(command, check=False).returncode != 0:
+            raise SystemExit("Fusing the candidates failed; see the lines above.")
+        timings["fuse_s"] = round(time.monotonic() - start, 1)
+    return evaluate_card(card_path, kind, data, reports, retrain, timings)
+
+
+def evaluate_card(card_path: Path, kind: str, data: Path, reports: Path, retrain: bool, timings: dict) -> dict:
+    """Evaluate a trained model on dev and eval and write the results into its card."""
+    from training.evaluate import evaluate
+
+    name = card_path.stem
     card = json.loads(card_path.read_text(encoding="utf-8"))
     done = card.get("metrics", {}).get("eval") or {}
     if not retrain and done.get("tflite_sha256") == card["files"]["tflite"]["sha256"]:
@@ -114,14 +137,21 @@ def _line(name: str, result: dict) -> str:
             f"accuracy on unseen speakers {pct(result['accuracy_unseen_speakers'])}.")
 
 
+def selection_key(card: dict) -> tuple[float, float]:
+    """Dev EER on the attacks unseen in training, then overall dev EER. A fused model's weights
+    were fitted on dev, so its key is the cross-fitted one (weights from the other dev speakers)."""
+    fusion = card.get("training", {}).get("fusion")
+    if fusion:
+        unseen = fusion.get("dev_eer_unseen_attacks_cross_fitted")
+        return (unseen if unseen is not None else fusion["dev_eer_cross_fitted"], fusion["dev_eer_cross_fitted"])
+    dev = card["metrics"]["dev_evaluation"]
+    unseen = dev["eer_unseen_attacks"]
+    return (unseen if unseen is not None else dev["eer"], dev["eer"])
+
+
 def choose(cards: list[dict]) -> dict:
     """The candidate with the lowest dev EER on attacks unseen in training (then overall dev EER)."""
-    def key(card: dict):
-        dev = card["metrics"]["dev_evaluation"]
-        unseen = dev["eer_unseen_attacks"]
-        return (unseen if unseen is not None else dev["eer"], dev["eer"])
-
-    return min(cards, key=key)
+    return min(cards, key=selection_key)
 
 
 def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates: list[dict]) -> dict:
@@ -138,7 +168,7 @@ def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates
     }
     card["selected"] = {
         "from": source,
-        "rule": "lowest dev EER on attack families unseen in training (dev speakers are unseen too); eval was not used to choose",
+        "rule": "lowest dev EER on attack families unseen in training (dev speakers are unseen too; for a fusion, with weights cross-fitted on the other dev speakers); eval was not used to choose",
         "candidates": {c["name"]: {"dev": c["metrics"]["dev_evaluation"], "eval": c["metrics"]["eval"]} for c in candidates},
     }
     if baseline is not None:
@@ -165,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="asvspoof2019-la", help="the dataset kind (default asvspoof2019-la)")
     parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES), help="configs that compete for default")
     parser.add_argument("--no-baseline", action="store_true", help="do not retrain seed-mlp")
+    parser.add_argument("--fusion", nargs="*", default=list(FUSION), metavar="MODEL",
+                        help=f"candidates fused into {FUSION_NAME}, which competes too (none: no fusion)")
     parser.add_argument("--reuse", action="store_true", help="evaluate models already trained instead of retraining them")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--keep-candidates", action="store_true", help="leave every candidate in models/, not only default and seed-mlp")
@@ -172,11 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.monotonic()
     cards = [train_and_evaluate(n, args.dataset, args.data, args.models_dir, args.reports, not args.reuse) for n in args.candidates]
+    fused = [n for n in args.fusion if n in args.candidates]
+    if len(fused) >= 2:
+        cards.append(fuse_and_evaluate(fused, args.dataset, args.data, args.models_dir, args.reports, not args.reuse))
     baseline = None if args.no_baseline else train_and_evaluate(BASELINE, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
     best = choose(cards)
     ship_default(best, baseline, args.models_dir, cards)
     if not args.keep_candidates:
-        stash_candidates(args.candidates, args.models_dir, args.reports / "candidates")
+        stash_candidates([c["name"] for c in cards], args.models_dir, args.reports / "candidates")
     _say(f"Default is {best['name']}. All done in {(time.monotonic() - start) / 60:.1f} minutes.")
     return 0
 

@@ -35,6 +35,18 @@ def center_window(features: np.ndarray, frames: int) -> np.ndarray:
     return features[start : start + frames]
 
 
+TRAIN_WINDOWS_KEPT = 2  # training keeps the middle two windows of each clip: crops still vary, memory stays bounded
+
+
+def keep_centre(features: np.ndarray, frames: int) -> np.ndarray:
+    """The middle `frames` frames of a clip as an array of its own (so the rest can be freed);
+    shorter clips are returned as they are. The corpus pads clips with up to 0.6 s of silence,
+    which is what this drops first."""
+    if len(features) <= frames:
+        return features
+    return np.ascontiguousarray(center_window(features, frames))
+
+
 def labels_of(trials: Sequence) -> np.ndarray:
     """1 for bonafide, 0 for spoof: the model predicts the log-odds of bonafide."""
     return np.array([1.0 if t.label == "bonafide" else 0.0 for t in trials], dtype=np.float32)
@@ -230,16 +242,24 @@ def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs:
             break
         if config.optimizer.get("schedule", "constant") != "constant":
             model.optimizer.learning_rate.assign(learning_rate_for(config, epoch, epochs))
-        order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
-        x = windows.for_epoch(epoch, rows[order])  # drawn in shuffled order: no second copy
-        if _is_default(strategy):  # batches sliced from numpy: no tensor copy of the whole epoch either
-            batches = _batches(x, y[rows][order], weights[order], config.batch_size)
-            loss = float(model.fit(batches, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
-        else:
-            dataset = _dataset(x, y[rows][order], weights[order], config.batch_size)
-            loss = distributed_epoch(model, dataset, strategy, config.batch_size, stop)
+        loss = _fit_one_epoch(model, windows, y[rows], weights, rows, epoch, config, strategy, stop)
         if after_epoch and after_epoch(epoch, loss):
             break
+
+
+def _fit_one_epoch(model, windows: Windows, y: np.ndarray, weights: np.ndarray, rows: np.ndarray, epoch: int, config: TrainConfig, strategy, stop) -> float:
+    """One pass over this epoch's windows, shuffled by the seed; returns the mean loss.
+
+    The windows are drawn in shuffled order (no second copy) and live only in this call, so a
+    large log-spectrum epoch is freed before the next one is drawn.
+    """
+    order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
+    x = windows.for_epoch(epoch, rows[order])
+    if _is_default(strategy):  # batches sliced from numpy: no tensor copy of the whole epoch either
+        batches = _batches(x, y[order], weights[order], config.batch_size)
+        return float(model.fit(batches, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
+    dataset = _dataset(x, y[order], weights[order], config.batch_size)
+    return distributed_epoch(model, dataset, strategy, config.batch_size, stop)
 
 
 def _batches(x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int):
@@ -501,6 +521,8 @@ def train(
     window_samples = int(round(cfg.window_seconds * cfg.features.sample_rate))
     frames = cfg.features.frames_for(window_samples)
     train_features, dev_features, copies = _features(cfg, train_trials, dev_trials, window_samples, workers, log)
+    train_features = [keep_centre(f, TRAIN_WINDOWS_KEPT * frames) for f in train_features]
+    copies = [[keep_centre(c, TRAIN_WINDOWS_KEPT * frames) for c in clip_copies] for clip_copies in copies]
     windows = Windows(train_features, copies, frames, cfg)
     y = labels_of(train_trials)
     dev_x = np.stack([center_window(f, frames) for f in dev_features])
@@ -546,7 +568,7 @@ def train(
     from training.metrics import eer, roc_auc
 
     train_eer, card["threshold"] = _threshold_card(detector, train_features, y, dev_scores, dev_y, train_trials, dev_trials)
-    card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": "the training clips themselves (seen speakers), scored like any clip, without augmentation"}
+    card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": f"the training clips themselves (seen speakers; their middle {TRAIN_WINDOWS_KEPT} windows at most), scored like any clip, without augmentation"}
     card["calibration"] = calibrate(dev_scores, dev_y)
     card["metrics"]["dev"] = {
         "eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
