@@ -154,11 +154,18 @@ def _model_info(context, name: str) -> int:
         return _error(context, str(error))
     raw = card.raw
     lines = [f"Model {card.name}: architecture {raw.get('architecture', 'not stated')}."]
+    members = [str(m.get("model")) for m in raw.get("members") or [] if isinstance(m, dict)]
+    if members:
+        lines.append(f"It fuses {len(members)} models in one network: {', '.join(members)}.")
     method = (raw.get("threshold") or {}).get("method")
     lines.append(f"Threshold {card.threshold:.3g}" + (f", {method}." if method else "."))
     dev = (raw.get("metrics") or {}).get("dev") or {}
     if "eer" in dev:
         lines.append(f"Dev equal error rate {float(dev['eer']) * 100:.1f} percent on {dev.get('clips', 'unknown')} clips.")
+    evaluation = (raw.get("metrics") or {}).get("eval") or {}
+    if "eer" in evaluation:
+        lines.append(f"Eval equal error rate {float(evaluation['eer']) * 100:.1f} percent on {evaluation.get('clips', 'unknown')} clips "
+                     "of voices and attacks it never heard in training.")
     train = ((raw.get("training_data") or {}).get("train") or {})
     if train:
         lines.append(f"Trained on {train.get('clips', 'unknown')} clips of {train.get('dataset', 'unknown data')}.")

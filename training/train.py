@@ -11,6 +11,7 @@ speakers in the corpus layouts, so the threshold is chosen on unseen voices.
 from __future__ import annotations
 
 import datetime
+import gc
 import math
 import os
 from collections import Counter
@@ -254,28 +255,14 @@ def _fit_one_epoch(model, windows: Windows, y: np.ndarray, weights: np.ndarray, 
     large log-spectrum epoch is freed before the next one is drawn.
     """
     order = np.random.default_rng([config.seed, epoch, 1]).permutation(len(rows))
-    x = windows.for_epoch(epoch, rows[order])
-    if _is_default(strategy):  # batches sliced from numpy: no tensor copy of the whole epoch either
-        batches = _batches(x, y[order], weights[order], config.batch_size)
-        return float(model.fit(batches, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
-    dataset = _dataset(x, y[order], weights[order], config.batch_size)
-    return distributed_epoch(model, dataset, strategy, config.batch_size, stop)
-
-
-def _batches(x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int):
-    """The epoch's batches in order, each a slice of the arrays (a large log spectrum epoch is
-    gigabytes; Keras would otherwise copy it whole into one tensor)."""
-    import keras
-
-    class Batches(keras.utils.PyDataset):
-        def __len__(self) -> int:
-            return -(-len(x) // batch_size)
-
-        def __getitem__(self, index: int):
-            part = slice(index * batch_size, (index + 1) * batch_size)
-            return x[part], y[part], w[part]
-
-    return Batches()
+    dataset = _dataset(windows.for_epoch(epoch, rows[order]), y[order], weights[order], config.batch_size)
+    if _is_default(strategy):
+        loss = float(model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
+    else:
+        loss = distributed_epoch(model, dataset, strategy, config.batch_size, stop)
+    del dataset
+    gc.collect()
+    return loss
 
 
 def _is_default(strategy) -> bool:
