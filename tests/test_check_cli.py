@@ -114,4 +114,6 @@ def test_many_files_are_scored_in_parallel_in_order(tmp_path):
     records = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [Path(r["path"]).name for r in records] == [f"clip{i:02d}.wav" for i in range(len(sources))]
     single = run(["check", "--json", "--workers", "1", str(folder)], tmp_path)
-    assert [json.loads(line).get("score") for line in single.stdout.strip().splitlines()] == [r.get("score") for r in records]
+    # One worker lets BLAS use both cores, two workers give each one thread: float32 sums in
+    # another order may move the sixth decimal, never more.
+    assert [json.loads(line).get("score") for line in single.stdout.strip().splitlines()] == pytest.approx([r.get("score") for r in records], abs=2e-6)
