@@ -27,3 +27,12 @@ def test_a_fusion_is_judged_on_its_cross_fitted_dev_numbers():
     assert selection_key(optimistic) == (0.19, 0.18)
     assert choose([_single("lcnn", 0.17, 0.17), optimistic])["name"] == "lcnn"
     assert choose([_single("lcnn", 0.17, 0.17), _fused("fusion", 0.10, 0.16, 0.15)])["name"] == "fusion"
+
+
+def test_every_candidate_has_a_config_and_the_fused_ones_are_candidates():
+    from training.config import load_config
+    from training.ship import BASELINE, CANDIDATES, FUSION
+
+    for name in (*CANDIDATES, BASELINE):
+        assert load_config(name).name == name
+    assert set(FUSION) <= set(CANDIDATES) and len(FUSION) >= 2

@@ -232,11 +232,12 @@ def custom_objects() -> dict[str, type]:
     return dict(_layers())
 
 
-def load_model(path):
-    """Load a .keras file written by training, custom layers included."""
+def load_model(path, compile: bool = True):
+    """Load a .keras file written by training, custom layers included (`compile=False`: the
+    weights alone, without the optimizer's state, as a fused model needs them)."""
     import keras
 
-    return keras.models.load_model(path, custom_objects=custom_objects())
+    return keras.models.load_model(path, custom_objects=custom_objects(), compile=compile)
 
 
 @register("lcnn")

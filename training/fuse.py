@@ -167,7 +167,7 @@ def fuse(
     quiet_tensorflow()
     from training.architectures import load_model
 
-    members = [(c.name, load_model(c.path.with_suffix(".keras")), c.features) for c in cards]
+    members = [(c.name, load_model(c.path.with_suffix(".keras"), compile=False), c.features) for c in cards]
     window_seconds, hop_seconds = windows.pop()
     window_samples = int(round(window_seconds * full.sample_rate))
     frames = full.frames_for(window_samples)
