@@ -152,6 +152,18 @@ TINY_GMM = {
 }
 
 
+def _assert_litert_matches_keras_and_scores(card_path: Path, corpus: Path) -> None:
+    """The exported .tflite agrees with the .keras on 50 eval clips, and the detector scores one."""
+    compare = subprocess.run([sys.executable, "-c", COMPARE, str(card_path), str(corpus)], cwd=ROOT,
+                             env=subprocess_env(Path(os.environ["SPOOFVOICE_HOME"]), TF_CPP_MIN_LOG_LEVEL="3"),
+                             capture_output=True, text=True, timeout=180)
+    assert compare.returncode == 0, compare.stderr
+    result = json.loads(compare.stdout.strip().splitlines()[-1])
+    assert result["clips"] == 50 and result["max_diff"] <= 1e-5, result
+    verdict = Detector.load(card_path).score_file(next((corpus / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac")))
+    assert 0.0 <= verdict.spoof_probability <= 1.0
+
+
 def test_gmm_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa: F811
     config = write_config(tmp_path, TINY_GMM)
     done = run_training(tmp_path / "home", config, small_corpus, tmp_path / "m")
@@ -159,14 +171,7 @@ def test_gmm_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa:
     card_path = tmp_path / "m" / "tiny-gmm.json"
     card = json.loads(card_path.read_text())
     assert card["architecture"] == "gmm" and card["training"]["fitted_by"] == "expectation-maximisation"
-    compare = subprocess.run([sys.executable, "-c", COMPARE, str(card_path), str(small_corpus)], cwd=ROOT,
-                             env=subprocess_env(Path(os.environ["SPOOFVOICE_HOME"]), TF_CPP_MIN_LOG_LEVEL="3"),
-                             capture_output=True, text=True, timeout=180)
-    assert compare.returncode == 0, compare.stderr
-    result = json.loads(compare.stdout.strip().splitlines()[-1])
-    assert result["clips"] == 50 and result["max_diff"] <= 1e-5, result
-    verdict = Detector.load(card_path).score_file(next((small_corpus / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac")))
-    assert 0.0 <= verdict.spoof_probability <= 1.0
+    _assert_litert_matches_keras_and_scores(card_path, small_corpus)
 
 
 TINY_LOGSPEC = {
@@ -188,14 +193,7 @@ def test_logspec_with_phase_planes_trains_exports_and_matches_litert(tmp_path, s
     card = json.loads(card_path.read_text())
     assert card["input"]["shape"] == [97, 3 * 129] and card["features"]["phase"] == "gd+ifd"
     assert card["config"]["optimizer"]["schedule"] == "cosine" and len(card["training"]["history"]) == 2
-    compare = subprocess.run([sys.executable, "-c", COMPARE, str(card_path), str(small_corpus)], cwd=ROOT,
-                             env=subprocess_env(Path(os.environ["SPOOFVOICE_HOME"]), TF_CPP_MIN_LOG_LEVEL="3"),
-                             capture_output=True, text=True, timeout=180)
-    assert compare.returncode == 0, compare.stderr
-    result = json.loads(compare.stdout.strip().splitlines()[-1])
-    assert result["clips"] == 50 and result["max_diff"] <= 1e-5, result
-    verdict = Detector.load(card_path).score_file(next((small_corpus / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac")))
-    assert 0.0 <= verdict.spoof_probability <= 1.0
+    _assert_litert_matches_keras_and_scores(card_path, small_corpus)
 
 
 FUSE_CHECK = textwrap.dedent(
