@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spoofvoice import audio
-from spoofvoice.features import FeatureConfig, dct_matrix, delta, extract, pad_by_repetition
+from spoofvoice.features import FeatureConfig, dct_matrix, delta, extract, levinson, pad_by_repetition
 
 # Single-precision FFT and filterbank: cepstra (magnitudes up to ~600) agree to 0.01 absolute.
 MFCC_ATOL = 1e-2
@@ -92,6 +92,63 @@ def test_instantaneous_frequency_deviation_of_a_tone():
         # The phase advances 0.4 bins faster per hop: 2 pi 0.4 * 160 / 512, divided by pi.
         np.testing.assert_allclose(values[1:, 257 + 64], offset * 2 * 160 / 512, atol=1e-3)
         assert values[0, 257 + 64] == 0.0  # the first frame has no previous one
+
+
+def test_levinson_solves_the_normal_equations():
+    from scipy.linalg import solve_toeplitz
+
+    rng = np.random.default_rng(3)
+    signals = rng.standard_normal((4, 400)) + np.sin(np.arange(400) / 7.0)
+    r = np.array([np.correlate(x, x, "full")[399 : 399 + 17] for x in signals])
+    ours = levinson(r)
+    assert np.all(ours[:, 0] == 1.0)
+    for row, expected in zip(ours, r, strict=True):  # predictor p solves R p = r; A(z) = 1 - sum p z^-k
+        np.testing.assert_allclose(-row[1:], solve_toeplitz(expected[:16], expected[1:]), atol=1e-9)
+    np.testing.assert_array_equal(levinson(np.zeros((1, 17)))[0], np.r_[1.0, np.zeros(16)])
+
+
+def _voiced_and_smeared(seconds: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """A 125 Hz pulse train through two formant resonators, and the same signal with every
+    Fourier phase drawn at random: the same magnitude spectrum, the glottal pulses smeared."""
+    from scipy.signal import lfilter
+
+    rate = 16000
+    pulses = np.zeros(int(rate * seconds))
+    pulses[::128] = 1.0
+    voiced = pulses
+    for hz, bandwidth in ((700.0, 90.0), (1200.0, 110.0)):
+        radius = np.exp(-np.pi * bandwidth / rate)
+        voiced = lfilter([1.0], [1.0, -2 * radius * np.cos(2 * np.pi * hz / rate), radius**2], voiced)
+    spectrum = np.fft.rfft(voiced)
+    phases = np.exp(2j * np.pi * np.random.default_rng(0).random(len(spectrum)))
+    smeared = np.fft.irfft(np.abs(spectrum) * phases, n=len(voiced))
+    return voiced.astype(np.float32), smeared.astype(np.float32)
+
+
+def test_excitation_columns_see_pulses_that_the_spectrum_does_not():
+    voiced, smeared = _voiced_and_smeared()
+    config = FeatureConfig(kind="logspec", excitation=True)
+    assert config.dims == 257 + 3 and config.spectral_dims == 257 and config.excitation_dims == 3
+    pulse, noise = extract(voiced, config), extract(smeared, config)
+    kurtosis = {name: np.median(values[values[:, 257] == 1.0, 258]) for name, values in (("pulse", pulse), ("noise", noise))}
+    # Pulses leave a spiky residual, log kurtosis far above a Gaussian's log 3 = 1.1; random
+    # phases leave a Gaussian one.
+    assert kurtosis["pulse"] > 3.0 and abs(kurtosis["noise"] - np.log(3.0)) < 0.5
+    spectra_gap = np.abs(np.median(pulse[:, :257], axis=0) - np.median(noise[:, :257], axis=0))
+    assert np.median(spectra_gap) < 1.0  # the log spectra are alike: this is what they miss
+
+
+def test_excitation_marks_the_loudest_third_as_voiced_and_zeroes_the_rest(speech):
+    values = extract(speech, FeatureConfig(kind="mfcc", excitation=True))
+    assert values.shape[1] == 20 + 3
+    voiced = values[:, 20] == 1.0
+    assert abs(voiced.mean() - 1 / 3) < 0.02
+    np.testing.assert_array_equal(values[~voiced, 20:], 0.0)
+    np.testing.assert_allclose(values[:, :20], extract(speech, FeatureConfig(kind="mfcc")), atol=1e-6)
+    louder = extract(speech * 3.0, FeatureConfig(kind="mfcc", excitation=True))
+    both = voiced & (louder[:, 20] == 1.0)  # a frame right at the loudest-third line may flip
+    assert both.sum() >= 0.98 * voiced.sum()
+    np.testing.assert_allclose(louder[both, 20:], values[both, 20:], atol=1e-3)  # level does not move them
 
 
 def test_phase_features_need_the_log_spectrum():

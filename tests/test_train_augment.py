@@ -59,6 +59,17 @@ def test_frequency_masks_hide_the_same_bins_in_every_plane():
         np.testing.assert_allclose(masked[:, hidden], np.broadcast_to(window.mean(axis=0)[hidden], (10, len(hidden))))
 
 
+def test_masks_leave_the_excitation_columns_alone():
+    window = np.arange(30 * 11, dtype=np.float32).reshape(30, 11)  # 8 spectral values, 3 excitation columns
+    aug = Augmentation(time_masks=2, time_mask_frames=10, freq_masks=2, freq_mask_bins=4)
+    changed = False
+    for seed in range(20):
+        masked = mask(window, aug, np.random.default_rng(seed), spectral_dims=8)
+        np.testing.assert_array_equal(masked[:, 8:], window[:, 8:])
+        changed |= not np.array_equal(masked[:, :8], window[:, :8])
+    assert changed
+
+
 def test_augmentation_keys_are_checked(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"name": "x", "architecture": "lcnn", "features": {"kind": "logmel"}, "augmentation": {"crop": "true"}}')
@@ -85,7 +96,8 @@ def test_learning_rate_schedule_is_checked_and_decays(tmp_path):
 
 
 def test_shipped_configs_load():
-    for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc", "lcnn-logspec", "lcnn-logspec-seed1", "lcnn-logspec-phase"):
+    for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc", "lcnn-logspec", "lcnn-logspec-seed1", "lcnn-logspec-phase",
+                 "lcnn-logspec-long", "lcnn-logspec-excite"):
         config = load_config(name)
         assert config.name == name
         Augmentation.from_dict(config.augmentation)

@@ -177,7 +177,7 @@ def test_gmm_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa:
 TINY_LOGSPEC = {
     "name": "tiny-logspec", "architecture": "lcnn",
     "architecture_params": {"widths": [4, 8, 8], "embedding": 8, "stem_pool": 2, "pooling": "mean+std"},
-    "features": {"kind": "logspec", "fmax": 4000.0, "phase": "gd+ifd"},
+    "features": {"kind": "logspec", "fmax": 4000.0, "phase": "gd+ifd", "excitation": True},
     "window": {"seconds": 1.0, "hop_seconds": 0.5}, "epochs": 2, "batch_size": 16, "seed": 2,
     "optimizer": {"name": "adam", "learning_rate": 0.002, "schedule": "cosine"}, "feature_dtype": "float16",
     "augmentation": {"crop": True, "gain_db": 3.0, "freq_masks": 1, "freq_mask_bins": 8},
@@ -185,13 +185,15 @@ TINY_LOGSPEC = {
 
 
 def test_logspec_with_phase_planes_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa: F811
-    """The log spectrum with group delay and IF deviation as image channels, statistics pooling,
-    a cosine schedule and float16 clips in memory: the .tflite agrees with Keras on 50 clips."""
+    """The log spectrum with group delay and IF deviation as image channels, the excitation
+    columns beside them, statistics pooling, a cosine schedule and float16 clips in memory:
+    the .tflite agrees with Keras on 50 clips."""
     config = write_config(tmp_path, TINY_LOGSPEC)
     run_training(tmp_path / "home", config, small_corpus, tmp_path / "m")
     card_path = tmp_path / "m" / "tiny-logspec.json"
     card = json.loads(card_path.read_text())
-    assert card["input"]["shape"] == [97, 3 * 129] and card["features"]["phase"] == "gd+ifd"
+    assert card["input"]["shape"] == [97, 3 * 129 + 3] and card["features"]["phase"] == "gd+ifd"
+    assert card["features"]["excitation"] is True
     assert card["config"]["optimizer"]["schedule"] == "cosine" and len(card["training"]["history"]) == 2
     _assert_litert_matches_keras_and_scores(card_path, small_corpus)
 
@@ -223,12 +225,13 @@ FUSE_CHECK = textwrap.dedent(
 
 
 def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_corpus):  # noqa: F811
-    """A log-mel and a log-spectrum member fused: one .tflite on log-spectrum input whose score is
-    the dev-fitted weighted sum of the members' scores; log-mel bands computed in the graph
-    match spoofvoice.features."""
+    """A log-mel and a log-spectrum member (with excitation columns) fused: one .tflite on the
+    richer input whose score is the dev-fitted weighted sum of the members' scores; log-mel
+    bands computed in the graph match spoofvoice.features."""
     home, models = tmp_path / "home", tmp_path / "m"
     logmel = {**TINY_LCNN, "name": "tiny-mel", "epochs": 1, "augmentation": {}}
-    logspec = {**TINY_LOGSPEC, "name": "tiny-spec", "epochs": 1, "features": {"kind": "logspec", "phase": "gd"}, "window": TINY_LCNN["window"]}
+    logspec = {**TINY_LOGSPEC, "name": "tiny-spec", "epochs": 1, "features": {"kind": "logspec", "phase": "gd", "excitation": True},
+               "window": TINY_LCNN["window"]}
     for config in (logmel, logspec):
         run_training(home, write_config(tmp_path, config), small_corpus, models)
     done = subprocess.run([sys.executable, "-m", "training.fuse", "--members", "tiny-mel", "tiny-spec", "--data", str(small_corpus),
@@ -238,7 +241,7 @@ def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_
     assert "Fusion done. Dev EER" in done.stdout
     card = json.loads((models / "tiny-fusion.json").read_text())
     assert card["architecture"] == "fusion" and [m["model"] for m in card["members"]] == ["tiny-mel", "tiny-spec"]
-    assert card["features"]["kind"] == "logspec" and card["features"]["phase"] == "gd" and card["input"]["shape"] == [97, 514]
+    assert card["features"]["kind"] == "logspec" and card["features"]["phase"] == "gd" and card["input"]["shape"] == [97, 514 + 3]
     assert card["threshold"]["dev_speakers_also_in_training"] == 0 and card["calibration"]["method"] == "platt"
     assert 0.0 <= card["metrics"]["dev"]["eer_cross_fitted"] <= 1.0
     check = subprocess.run([sys.executable, "-c", FUSE_CHECK, str(models / "tiny-fusion.json"), str(small_corpus)], cwd=ROOT,

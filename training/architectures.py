@@ -34,13 +34,15 @@ def build(
     labels: np.ndarray | None = None,
     seed: int = 0,
     planes: int = 1,
+    excitation_dims: int = 0,
     **params,
 ):
     """Build the architecture `name` for windows of `input_shape`, standardised on `train_features`.
 
     `labels` and `seed` reach the builders that take them (the GMM is fitted while it is built);
     `planes` tells the convolutional ones how many bin-sized planes (log spectrum, phase) each
-    frame holds, so they can stack them as image channels.
+    frame holds, so they can stack them as image channels, and `excitation_dims` how many
+    excitation columns (`spoofvoice.features.EXCITATION_COLUMNS`) end each frame.
     """
     import inspect
 
@@ -48,16 +50,20 @@ def build(
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     builder = ARCHITECTURES[name]
     accepted = inspect.signature(builder).parameters
-    extra = {key: value for key, value in (("labels", labels), ("seed", seed), ("planes", planes)) if key in accepted}
+    given = (("labels", labels), ("seed", seed), ("planes", planes), ("excitation_dims", excitation_dims))
+    extra = {key: value for key, value in given if key in accepted}
+    if excitation_dims and "excitation_dims" not in accepted:
+        raise ValueError(f"the {name} architecture cannot use excitation features")
     return builder(input_shape, train_features, **extra, **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
 
 
-def _standardiser(train_features: np.ndarray, axis: int = -1):
-    """A Normalization layer holding the per-dimension mean and variance of the training frames."""
+def _standardiser(train_features: np.ndarray, axis: int = -1, dims: int | None = None):
+    """A Normalization layer holding the per-dimension mean and variance of the training frames
+    (of their first `dims` values only, when given)."""
     import keras
 
     mean, variance = frame_moments(train_features)
-    return keras.layers.Normalization(axis=axis, mean=mean, variance=variance + 1e-6)
+    return keras.layers.Normalization(axis=axis, mean=mean[:dims], variance=variance[:dims] + 1e-6)
 
 
 def frame_moments(train_features: np.ndarray, chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
@@ -219,8 +225,27 @@ def _layers():
             return {**super().get_config(), "sample_rate": self.sample_rate, "n_fft": self.n_fft, "n_filters": self.n_filters,
                     "fmin": self.fmin, "fmax": self.fmax}
 
+    @_register_layer
+    class ExcitationStatistics(keras.layers.Layer):
+        """Window statistics of the excitation columns (voiced, log kurtosis, log crest factor):
+        the voiced fraction, then the mean and standard deviation of the other two over the
+        voiced frames only, so silence and unvoiced frames do not water them down."""
+
+        def call(self, inputs):
+            voiced = inputs[..., :1]
+            values = inputs[..., 1:] * voiced
+            count = ops.sum(voiced, axis=1) + 1e-3
+            mean = ops.sum(values, axis=1) / count
+            square = ops.sum(values * values, axis=1) / count
+            std = ops.sqrt(ops.maximum(square - mean * mean, 0.0) + 1e-5)
+            return ops.concatenate([ops.mean(voiced, axis=1), mean, std], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 2 * input_shape[-1] - 1)
+
     _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling,
-                   TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum)
+                   TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum,
+                   ExcitationStatistics=ExcitationStatistics)
     return _LAYERS
 
 
@@ -251,6 +276,8 @@ def lcnn(
     stem_pool: int = 1,
     pooling: str = "mean",
     planes: int = 1,
+    excitation_dims: int = 0,
+    excitation_width: int = 16,
 ):
     """Light CNN with Max-Feature-Map activations (after the ASVspoof 2019 LCNN of Lavrentyeva et al.).
 
@@ -262,15 +289,24 @@ def lcnn(
     `pooling="mean+std"` its mean and standard deviation, so that a change along the clip
     (a splice, a jump in pitch) can move the score. With `planes` > 1 each frame holds that
     many bin-sized planes (log spectrum, group delay...), stacked as image channels.
+
+    With `excitation_dims` > 0 the last columns of each frame are the LPC-residual excitation
+    features: they skip the convolutions, are summarised over the window's voiced frames
+    (`ExcitationStatistics`), pass one ReLU layer of `excitation_width` units, and join the
+    pooled embedding before the output, so the pulse shape that Griffin-Lim and phase
+    vocoders smear can move the score although the spectrum looks right.
     """
     import keras
 
     if pooling not in ("mean", "mean+std"):
         raise ValueError(f"unknown pooling {pooling!r}; use mean or mean+std")
-    mfm = _layers()["MaxFeatureMap"]
+    layers = _layers()
+    mfm = layers["MaxFeatureMap"]
     inputs = keras.Input(shape=input_shape, name="features")
-    x = _standardiser(train_features)(inputs)
-    frames, dims = input_shape
+    frames, total_dims = input_shape
+    dims = total_dims - excitation_dims
+    spectral = layers["TakeDims"](0, dims, name="spectral_columns")(inputs) if excitation_dims else inputs
+    x = _standardiser(train_features, dims=dims)(spectral)
     if dims % planes:
         raise ValueError(f"{dims} values per frame do not split into {planes} planes")
     x = keras.layers.Reshape((frames, planes, dims // planes))(x)
@@ -300,6 +336,12 @@ def lcnn(
         x = _layers()["MeanStdPooling"](name="mean_std_over_time")(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.Dropout(dropout)(x)
+    if excitation_dims:
+        e = layers["TakeDims"](dims, total_dims, name="excitation_columns")(inputs)
+        e = layers["ExcitationStatistics"](name="excitation_statistics")(e)
+        e = keras.layers.BatchNormalization()(e)
+        e = keras.layers.Dense(excitation_width, activation="relu")(e)
+        x = keras.layers.Concatenate()([x, e])
     outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
     return keras.Model(inputs, outputs, name="lcnn")
 

@@ -82,19 +82,21 @@ def crop(features: np.ndarray, frames: int, rng: np.random.Generator | None) -> 
     return features[max(0, start) : max(0, start) + frames]
 
 
-def mask(window: np.ndarray, aug: Augmentation, rng: np.random.Generator, planes: int = 1) -> np.ndarray:
+def mask(window: np.ndarray, aug: Augmentation, rng: np.random.Generator, planes: int = 1, spectral_dims: int | None = None) -> np.ndarray:
     """SpecAugment time and frequency masks, filled with the window's mean per dimension.
 
     With `planes` > 1 (a log spectrum followed by its phase planes) a frequency mask hides
-    the same bins in every plane.
+    the same bins in every plane. Only the first `spectral_dims` values of a frame are masked
+    (all when None): excitation columns after them are left as they are.
     """
     out = window.copy()
     fill = window.mean(axis=0)
+    spectral = out.shape[1] if spectral_dims is None else spectral_dims
     for _ in range(aug.time_masks):
         width = int(rng.integers(0, aug.time_mask_frames + 1))
         start = int(rng.integers(0, max(1, len(out) - width + 1)))
-        out[start : start + width] = fill
-    bins = out.shape[1] // planes
+        out[start : start + width, :spectral] = fill[:spectral]
+    bins = spectral // planes
     for _ in range(aug.freq_masks):
         width = int(rng.integers(0, aug.freq_mask_bins + 1))
         start = int(rng.integers(0, max(1, bins - width + 1)))
@@ -125,6 +127,6 @@ def epoch_windows(
         if aug.gain_db:
             window = window + gain * float(rng.uniform(-aug.gain_db, aug.gain_db))
         if aug.time_masks or aug.freq_masks:
-            window = mask(window, aug, rng, features.planes)
+            window = mask(window, aug, rng, features.planes, features.spectral_dims)
         out[index] = window
     return out

@@ -35,13 +35,14 @@ class FusionError(Exception):
 
 
 def widest_features(configs: Sequence[FeatureConfig]) -> FeatureConfig:
-    """The member features that all the others can be computed from: the most logspec planes."""
+    """The member features that all the others can be computed from: the most logspec planes,
+    then excitation columns (which the members without them simply do not take)."""
     logspec = [c for c in configs if c.kind == "logspec"]
     if not logspec:
         if all(c == configs[0] for c in configs):
             return configs[0]
         raise FusionError("Fusion needs one member on logspec features, or all members on the same features.")
-    return max(logspec, key=lambda c: c.planes)
+    return max(logspec, key=lambda c: (c.planes, c.excitation))
 
 
 def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> list:
@@ -51,6 +52,8 @@ def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> lis
     layers = custom_objects()
     if member == full:
         return []
+    if member.excitation:
+        raise FusionError(f"Model {name}: a member with excitation columns must have the fused model's features exactly.")
     if any(getattr(member, key) != getattr(full, key) for key in GRID) or member.deltas or full.deltas:
         raise FusionError(f"Model {name}: its frames ({member.kind}) are not on the fused model's grid; fuse models with the same STFT and no deltas.")
     bins = full.static_dims

@@ -331,7 +331,8 @@ def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarra
     set_seed(seed)
     x = windows.centre[rows]
     with strategy.scope():
-        model = build(config.architecture, x.shape[1:], x, labels=y[rows], seed=seed, planes=config.features.planes, **config.architecture_params)
+        model = build(config.architecture, x.shape[1:], x, labels=y[rows], seed=seed, planes=config.features.planes,
+                      excitation_dims=config.features.excitation_dims, **config.architecture_params)
         _compile(model, config)
     return model
 

@@ -1,0 +1,44 @@
+"""Architectures built in-process: the excitation branch of the LCNN reads only voiced frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _window(rng: np.random.Generator, frames: int = 48, spectral: int = 32) -> np.ndarray:
+    x = rng.standard_normal((2, frames, spectral + 3)).astype(np.float32)
+    voiced = rng.random((2, frames)) < 0.4
+    x[..., spectral] = voiced
+    x[..., spectral + 1 :] *= voiced[..., None]
+    return x
+
+
+def test_excitation_statistics_are_voiced_frame_moments():
+    from training.architectures import custom_objects
+
+    x = _window(np.random.default_rng(0))[..., 32:]
+    got = np.asarray(custom_objects()["ExcitationStatistics"]()(x))
+    for row, clip in zip(got, x, strict=True):
+        voiced = clip[clip[:, 0] == 1.0, 1:]
+        expected = np.r_[clip[:, 0].mean(), voiced.mean(axis=0), voiced.std(axis=0)]
+        np.testing.assert_allclose(row, expected, atol=2e-3)
+
+
+def test_lcnn_excitation_branch_moves_the_score_only_through_voiced_frames():
+    from training.architectures import build
+
+    rng = np.random.default_rng(1)
+    x = _window(rng)
+    model = build("lcnn", (48, 35), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2)
+    base = model.predict(x, verbose=0)
+    changed_voiced = x.copy()
+    changed_voiced[..., 33:] += 2.0 * changed_voiced[..., 32:33]
+    assert np.abs(model.predict(changed_voiced, verbose=0) - base).max() > 1e-4
+    changed_unvoiced = x.copy()
+    changed_unvoiced[..., 33:] += 5.0 * (1.0 - changed_unvoiced[..., 32:33])
+    np.testing.assert_allclose(model.predict(changed_unvoiced, verbose=0), base, atol=1e-5)
+    with pytest.raises(ValueError, match="excitation"):
+        build("seed-mlp", (48, 35), x, excitation_dims=3)
