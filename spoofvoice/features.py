@@ -208,24 +208,25 @@ def excitation_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     frames = _frames(audio, config)
     if len(frames) == 0:
         return np.zeros((0, len(EXCITATION_COLUMNS)), dtype=np.float32)
-    import scipy.fft
-
-    start = (config.n_fft - config.win_length) // 2
-    segments = np.asarray(frames[:, start : start + config.win_length], dtype=np.float64)
-    windowed = segments * hann_window(config.win_length, config.win_length)
-    size = 1 << int(np.ceil(np.log2(2 * config.win_length)))
-    spectrum = scipy.fft.rfft(windowed, n=size, axis=1)
-    autocorrelation = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=size, axis=1)[:, : LPC_ORDER + 1]
+    start, length = (config.n_fft - config.win_length) // 2, config.win_length
+    segments = np.asarray(frames[:, start : start + length], dtype=np.float32)
+    windowed = segments * hann_window(length, length)
+    autocorrelation = np.stack(
+        [np.einsum("fn,fn->f", windowed[:, : length - lag], windowed[:, lag:], dtype=np.float64) for lag in range(LPC_ORDER + 1)],
+        axis=1,
+    )
     energy = autocorrelation[:, 0]
-    coefficients = levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)])
+    coefficients = levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)]).astype(np.float32)
     residual = segments[:, LPC_ORDER:].copy()
     for lag in range(1, LPC_ORDER + 1):
-        residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : config.win_length - lag]
-    scaled = residual / np.sqrt(np.mean(residual**2, axis=1, keepdims=True) + 1e-30)  # level-free
-    log_kurtosis = np.log(np.maximum(np.mean(scaled**4, axis=1), 1e-6))
-    log_crest = np.log(np.maximum(np.max(np.abs(scaled), axis=1), 1e-6))
+        residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : length - lag]
+    squares = residual * residual
+    power = squares.mean(axis=1)
+    safe = np.maximum(power, 1e-30)
+    log_kurtosis = np.log(np.maximum((squares * squares).mean(axis=1) / (safe * safe), 1e-6))  # level-free
+    log_crest = np.log(np.maximum(np.sqrt(squares.max(axis=1) / safe), 1e-6))
     voiced = (energy >= np.quantile(energy, 2.0 / 3.0)) & (energy > 1e-12)
-    columns = np.stack([np.ones_like(energy), log_kurtosis, log_crest], axis=1)
+    columns = np.stack([np.ones_like(log_kurtosis), log_kurtosis, log_crest], axis=1)
     return np.where(voiced[:, None], columns, 0.0).astype(np.float32)
 
 

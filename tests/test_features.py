@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from spoofvoice import audio
-from spoofvoice.features import FeatureConfig, dct_matrix, delta, extract, levinson, pad_by_repetition
+from spoofvoice.features import (
+    FeatureConfig,
+    dct_matrix,
+    delta,
+    extract,
+    levinson,
+    pad_by_repetition,
+)
 
 # Single-precision FFT and filterbank: cepstra (magnitudes up to ~600) agree to 0.01 absolute.
 MFCC_ATOL = 1e-2
