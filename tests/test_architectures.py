@@ -42,3 +42,23 @@ def test_lcnn_excitation_branch_moves_the_score_only_through_voiced_frames():
     np.testing.assert_allclose(model.predict(changed_unvoiced, verbose=0), base, atol=1e-5)
     with pytest.raises(ValueError, match="excitation"):
         build("seed-mlp", (48, 35), x, excitation_dims=3)
+
+
+def test_fused_input_feeds_members_with_and_without_excitation(real_speech):
+    """From one log-spectrum-plus-excitation input, the adapters rebuild exactly what a log-mel
+    member with excitation and a log-spectrum member without it were trained on."""
+    from spoofvoice import audio
+    from spoofvoice.features import FeatureConfig, extract
+    from training.fuse import FusionError, member_adapter, widest_features
+
+    samples = audio.load(real_speech)
+    mel = FeatureConfig(kind="logmel", n_filters=40, excitation=True)
+    spec = FeatureConfig(kind="logspec")
+    full = widest_features([mel, spec])
+    assert full == FeatureConfig(kind="logspec", excitation=True)
+    fused_input = extract(samples, full)[None]
+    for member in (mel, spec):
+        rebuilt = np.asarray(member_adapter(full, member, "m")(fused_input))[0]
+        np.testing.assert_allclose(rebuilt, extract(samples, member), rtol=1e-3, atol=1e-3)  # float32 exp and log
+    with pytest.raises(FusionError, match="excitation"):
+        member_adapter(spec, mel, "m")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,24 +37,48 @@ class FusionError(Exception):
 
 def widest_features(configs: Sequence[FeatureConfig]) -> FeatureConfig:
     """The member features that all the others can be computed from: the most logspec planes,
-    then excitation columns (which the members without them simply do not take)."""
+    with the excitation columns when any member has them (the others simply do not take them)."""
     logspec = [c for c in configs if c.kind == "logspec"]
     if not logspec:
         if all(c == configs[0] for c in configs):
             return configs[0]
         raise FusionError("Fusion needs one member on logspec features, or all members on the same features.")
-    return max(logspec, key=lambda c: (c.planes, c.excitation))
+    return replace(max(logspec, key=lambda c: c.planes), excitation=any(c.excitation for c in configs))
 
 
-def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> list:
-    """The layers that turn the fused input (`full` features) into what `member` was trained on."""
+def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> Callable:
+    """A function that turns the fused input (`full` features) into what `member` was trained
+    on: its spectral values (a slice, or log-mel bands from the log spectrum), then the
+    excitation columns when the member has them. Raises FusionError when it cannot."""
+    import keras
+
+    from training.architectures import custom_objects
+
+    if member == full:
+        return lambda inputs: inputs
+    if member.excitation and not full.excitation:
+        raise FusionError(f"Model {name}: it needs excitation columns that the fused model's input lacks.")
+    spectral = _spectral_layers(replace(full, excitation=False), replace(member, excitation=False), name)
+    if full.excitation and not spectral:
+        spectral = [custom_objects()["TakeDims"](0, full.spectral_dims)]
+    excitation = custom_objects()["TakeDims"](full.spectral_dims, full.dims) if member.excitation else None
+
+    def adapt(inputs):
+        x = inputs
+        for layer in spectral:
+            x = layer(x)
+        return keras.layers.Concatenate(axis=-1)([x, excitation(inputs)]) if excitation is not None else x
+
+    return adapt
+
+
+def _spectral_layers(full: FeatureConfig, member: FeatureConfig, name: str) -> list:
+    """The layers that compute `member`'s spectral values from `full`'s (neither with excitation)."""
     from training.architectures import custom_objects
 
     layers = custom_objects()
     if member == full:
         return []
-    if member.excitation:
-        raise FusionError(f"Model {name}: a member with excitation columns must have the fused model's features exactly.")
     if any(getattr(member, key) != getattr(full, key) for key in GRID) or member.deltas or full.deltas:
         raise FusionError(f"Model {name}: its frames ({member.kind}) are not on the fused model's grid; fuse models with the same STFT and no deltas.")
     bins = full.static_dims
@@ -75,9 +100,7 @@ def build_fused_model(members: Sequence[tuple[str, object, FeatureConfig]], full
     inputs = keras.Input(shape=(frames, full.dims), name="features")
     logits = []
     for index, (name, model, config) in enumerate(members):
-        x = inputs
-        for layer in member_adapter(full, config, name):
-            x = layer(x)
+        x = member_adapter(full, config, name)(inputs)
         model.name = f"member_{index}_{name.replace('-', '_')}"
         logits.append(model(x))
     joined = keras.layers.Concatenate(name="member_logits")(logits) if len(logits) > 1 else logits[0]
