@@ -54,8 +54,8 @@ $(STAMPS)/venv: setup.cfg pyproject.toml
 corpus: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
 	$(BIN)/python -m training.corpus build --out corpus/full --size full --seed 0
 
-# The shipped models: the full corpus (built by `make corpus` when missing), then lcnn-logmel,
-# lcnn-lfcc and gmm-lfcc trained and evaluated, the best on dev copied to models/default.*,
+# The shipped models: the full corpus (built by `make corpus` when missing), then the candidates
+# in training/ship.py trained, fused and evaluated, the best on dev copied to models/default.*,
 # and seed-mlp retrained beside it. Reports go to corpus/reports/. Timings: see README.
 models: $(STAMPS)/apt-run $(STAMPS)/venv
 	test -f corpus/full/corpus.json || $(MAKE) corpus

@@ -222,8 +222,8 @@ def excitation_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
         residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : length - lag]
     squares = residual * residual
     power = squares.mean(axis=1)
-    safe = np.maximum(power, 1e-30)
-    log_kurtosis = np.log(np.maximum((squares * squares).mean(axis=1) / (safe * safe), 1e-6))  # level-free
+    safe = np.maximum(power, 1e-15)  # float32: its square must stay a normal number
+    log_kurtosis = np.log(np.maximum((squares * squares).mean(axis=1) / safe / safe, 1e-6))  # level-free
     log_crest = np.log(np.maximum(np.sqrt(squares.max(axis=1) / safe), 1e-6))
     voiced = (energy >= np.quantile(energy, 2.0 / 3.0)) & (energy > 1e-12)
     columns = np.stack([np.ones_like(log_kurtosis), log_kurtosis, log_crest], axis=1)

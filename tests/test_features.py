@@ -158,6 +158,20 @@ def test_excitation_marks_the_loudest_third_as_voiced_and_zeroes_the_rest(speech
     np.testing.assert_allclose(louder[both, 20:], values[both, 20:], atol=1e-3)  # level does not move them
 
 
+def test_excitation_of_silence_and_a_burst_is_finite_without_warnings():
+    import warnings
+
+    config = FeatureConfig(kind="logspec", excitation=True)
+    burst = np.zeros(16000, dtype=np.float32)
+    burst[8000:8400] = 0.1 * np.sin(np.arange(400) / 5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0/0 in float32 would warn, then hand the model a NaN
+        for clip in (np.zeros(16000, dtype=np.float32), burst):
+            values = extract(clip, config)
+            assert np.isfinite(values).all()
+    assert values[:, 257].sum() > 0  # the burst's frames are voiced
+
+
 def test_phase_features_need_the_log_spectrum():
     with pytest.raises(ValueError):
         FeatureConfig(kind="logmel", phase="gd")

@@ -30,8 +30,8 @@ from spoofvoice.paths import MODELS_DIR
 # these machines have (its log spectrum, group delay and IF planes, and a channel copy of each).
 # lcnn-logspec and lcnn-logspec-seed1 (the spectrum without the excitation columns) lost to
 # lcnn-logspec-excite on dev and eval alike; their configs stay for the ablation.
-CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-lfcc", "gmm-lfcc")
-FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1")  # fused into one network, which competes too
+CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc")
+FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
 FUSION_NAME = "fusion-lcnn"
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
