@@ -209,25 +209,29 @@ def excitation_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     if len(frames) == 0:
         return np.zeros((0, len(EXCITATION_COLUMNS)), dtype=np.float32)
     start, length = (config.n_fft - config.win_length) // 2, config.win_length
-    segments = np.asarray(frames[:, start : start + length], dtype=np.float32)
-    windowed = segments * hann_window(length, length)
+    windowed = np.asarray(frames[:, start : start + length], dtype=np.float32) * hann_window(length, length)
+    energy = np.einsum("fn,fn->f", windowed, windowed, dtype=np.float64)
+    voiced = (energy >= np.quantile(energy, 2.0 / 3.0)) & (energy > 1e-12)
+    columns = np.zeros((len(frames), len(EXCITATION_COLUMNS)), dtype=np.float32)
+    if not voiced.any():
+        return columns
+    # Only the voiced frames are analysed: the others hold zeros whatever their residual.
+    segments = np.asarray(frames[voiced, start : start + length], dtype=np.float32)
+    windowed = windowed[voiced]
     autocorrelation = np.stack(
         [np.einsum("fn,fn->f", windowed[:, : length - lag], windowed[:, lag:], dtype=np.float64) for lag in range(LPC_ORDER + 1)],
         axis=1,
     )
-    energy = autocorrelation[:, 0]
     coefficients = levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)]).astype(np.float32)
     residual = segments[:, LPC_ORDER:].copy()
     for lag in range(1, LPC_ORDER + 1):
         residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : length - lag]
     squares = residual * residual
-    power = squares.mean(axis=1)
-    safe = np.maximum(power, 1e-15)  # float32: its square must stay a normal number
-    log_kurtosis = np.log(np.maximum((squares * squares).mean(axis=1) / safe / safe, 1e-6))  # level-free
-    log_crest = np.log(np.maximum(np.sqrt(squares.max(axis=1) / safe), 1e-6))
-    voiced = (energy >= np.quantile(energy, 2.0 / 3.0)) & (energy > 1e-12)
-    columns = np.stack([np.ones_like(log_kurtosis), log_kurtosis, log_crest], axis=1)
-    return np.where(voiced[:, None], columns, 0.0).astype(np.float32)
+    safe = np.maximum(squares.mean(axis=1), 1e-15)  # float32: its square must stay a normal number
+    columns[voiced, 0] = 1.0
+    columns[voiced, 1] = np.log(np.maximum((squares * squares).mean(axis=1) / safe / safe, 1e-6))  # level-free
+    columns[voiced, 2] = np.log(np.maximum(np.sqrt(squares.max(axis=1) / safe), 1e-6))
+    return columns
 
 
 def levinson(autocorrelation: np.ndarray) -> np.ndarray:
