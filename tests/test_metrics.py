@@ -167,6 +167,21 @@ def test_accuracy_by_group():
     }
 
 
+def test_bonafide_rejection_by_speaker_counts_only_real_clips():
+    labels = ["bonafide", "bonafide", "bonafide", "bonafide", "spoof", "spoof"]
+    predicted = ["spoof", "bonafide", "spoof", "spoof", "spoof", "bonafide"]
+    speakers = ["LA_0001", "LA_0001", "LA_0002", "", "LA_0003", "LA_0002"]
+    result = metrics.bonafide_rejection_by_speaker(labels, predicted, speakers)
+    # LA_0001: 1 of 2 rejected; LA_0002: its one bonafide rejected (its spoof is not counted);
+    # LA_0003 has no bonafide clip and the unnamed clip has no speaker: both left out.
+    assert result == {
+        "LA_0001": {"rejected": 0.5, "count": 2},
+        "LA_0002": {"rejected": 1.0, "count": 1},
+    }
+    with pytest.raises(metrics.MetricError):
+        metrics.bonafide_rejection_by_speaker(labels, predicted, speakers[:-1])
+
+
 def test_per_attack_eer_uses_all_bonafide():
     labels = ["bonafide", "bonafide", "spoof", "spoof", "spoof"]
     scores = [1.0, 2.0, -1.0, 1.5, 3.0]

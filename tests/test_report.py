@@ -36,8 +36,9 @@ def small_trials() -> list[ScoredTrial]:
 def small_metrics(trials, asv=None):
     predicted = m.decide([t.score for t in trials], 0.0)
     groups = ["seen" if i % 3 else "unseen" for i in range(len(trials))]
+    speakers = [f"LA_{i % 4:04d}" for i in range(len(trials))]
     return compute_metrics(trials, predicted, threshold=0.0, speaker_groups=groups,
-                           seen_attacks={"S01"}, asv=asv)
+                           speakers=speakers, seen_attacks={"S01"}, asv=asv)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,7 @@ def test_metrics_json_matches_the_computation(report):
     assert saved["attacks"]["seen"]["attacks"] == ["S01"]
     assert saved["attacks"]["unseen"]["attacks"] == ["S02", "S03"]
     assert saved["speakers"]["seen"]["count"] + saved["speakers"]["unseen"]["count"] == 60
+    assert sum(v["count"] for v in saved["bonafide_rejected_by_speaker"].values()) == 30
     assert 0 < saved["min_tdcf"] <= 1
     assert saved["positive_class"]["precision_recall"] == "spoof"
 
@@ -127,6 +129,21 @@ def test_spoken_summary_by_verbosity(report):
         f"{name} {percent(rate)} percent" for name, rate in worst) + "."
     with pytest.raises(ValueError, match="Verbosity"):
         spoken_summary(result, "chatty")
+
+
+def test_summary_names_the_voices_most_often_called_spoof():
+    scores = {"LA_0001": [1.0, 1.0, 1.0, 1.0], "LA_0002": [-1.0, -1.0, 1.0, 1.0], "LA_0003": [-1.0, 1.0, 1.0, 1.0]}
+    trials, speakers = [], []
+    for speaker, values in scores.items():
+        trials += [ScoredTrial(f"LA_E_{speaker}{i}", "-", "bonafide", v) for i, v in enumerate(values)]
+        speakers += [speaker] * len(values)
+    trials += [ScoredTrial(f"LA_E_S01{i}", "S01", "spoof", -2.0) for i in range(4)]
+    speakers += ["LA_0004"] * 4
+    result = compute_metrics(trials, m.decide([t.score for t in trials], 0.0), threshold=0.0, speakers=speakers)
+    assert result["bonafide_rejected_by_speaker"]["LA_0002"] == {"rejected": 0.5, "count": 4}
+    line = next(s for s in summary_sentences(result) if s.startswith("Bonafide voices"))
+    # the worst first; a voice never rejected is not named
+    assert line == "Bonafide voices most often called spoof: LA_0002 50 percent of 4, LA_0003 25 percent of 4."
 
 
 def test_verbose_without_asv_scores_leaves_out_tdcf():

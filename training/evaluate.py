@@ -58,6 +58,7 @@ def compute_metrics(
     *,
     threshold: float | None = None,
     speaker_groups: Sequence[str] | None = None,
+    speakers: Sequence[str] | None = None,
     seen_attacks: Iterable[str] | None = None,
     asv: m.AsvScores | None = None,
 ) -> dict[str, Any]:
@@ -66,7 +67,8 @@ def compute_metrics(
     ``predicted`` holds the detector's label per trial (its shipped threshold applied), so
     accuracy, precision and recall are exactly what a user of the model would have seen.
     ``speaker_groups`` names each trial's group ("seen" or "unseen"); ``seen_attacks`` lists
-    the attack ids of the training data. Rates are fractions; see training.metrics for the
+    the attack ids of the training data; ``speakers`` holds each trial's speaker id ("" when
+    unknown), for the share of each voice's bonafide clips called spoof. Rates are fractions; see training.metrics for the
     positive-class conventions.
     """
     if len(predicted) != len(trials):
@@ -89,12 +91,15 @@ def compute_metrics(
         "eer_threshold": eer_threshold,
         "per_attack_eer": m.per_attack_eer(scores, labels, attacks),
         "speakers": None,
+        "bonafide_rejected_by_speaker": None,
         "attacks": None,
         "min_tdcf": None,
         "tdcf": None,
     }
     if speaker_groups is not None:
         result["speakers"] = m.accuracy_by_group(labels, predicted, speaker_groups)
+    if speakers is not None and any(speakers):
+        result["bonafide_rejected_by_speaker"] = m.bonafide_rejection_by_speaker(labels, predicted, speakers)
     if seen_attacks is not None:
         result["attacks"] = _attack_groups(scores, labels, attacks, set(seen_attacks))
     if asv is not None:
@@ -290,6 +295,7 @@ def evaluate(
         predicted,
         threshold=detector.threshold,
         speaker_groups=groups,
+        speakers=speakers,
         seen_attacks=coverage.attacks if coverage is not None and coverage.attacks else None,
         asv=asv,
     )

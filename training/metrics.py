@@ -280,6 +280,31 @@ def accuracy_by_group(
     return result
 
 
+def bonafide_rejection_by_speaker(
+    labels: Sequence[str], predicted: Sequence[str], speakers: Sequence[str]
+) -> dict[str, dict[str, float | int]]:
+    """Per speaker, the fraction of their bonafide clips the detector called spoof.
+
+    Why: one overall accuracy hides a voice the detector keeps rejecting; a real person
+    with that voice would be told, clip after clip, that they are a machine. Speakers with
+    no id ("") and speakers with no bonafide clips are left out.
+    """
+    truth = _as_labels(labels)
+    guess = _as_labels(predicted)
+    speaker_array = np.asarray([str(s) for s in speakers], dtype=object)
+    if not truth.size == guess.size == speaker_array.size:
+        raise MetricError("Labels, predictions and speakers must have one entry per clip.")
+    real = truth == BONAFIDE
+    result: dict[str, dict[str, float | int]] = {}
+    for speaker in sorted(set(speaker_array[real]) - {""}):
+        mask = real & (speaker_array == speaker)
+        result[speaker] = {
+            "rejected": float(np.mean(guess[mask] == SPOOF)),
+            "count": int(mask.sum()),
+        }
+    return result
+
+
 # --------------------------------------------------------------------------- tandem (t-DCF)
 
 

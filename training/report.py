@@ -108,6 +108,13 @@ def worst_attacks(metrics: Mapping[str, Any], count: int = 3) -> list[tuple[str,
 # --------------------------------------------------------------------------- spoken summary
 
 
+def most_rejected_speakers(metrics: Mapping[str, Any], count: int = 3) -> list[tuple[str, dict[str, Any]]]:
+    """The `count` speakers whose bonafide clips were most often called spoof (none at 0)."""
+    by_speaker = metrics.get("bonafide_rejected_by_speaker") or {}
+    ranked = sorted(by_speaker.items(), key=lambda item: (-item[1]["rejected"], -item[1]["count"], item[0]))
+    return [(speaker, stats) for speaker, stats in ranked if stats["rejected"] > 0][:count]
+
+
 def spoken_summary(metrics: Mapping[str, Any], verbosity: str = "normal") -> list[str]:
     """Short sentences to speak after an evaluation, by the user's verbosity.
 
@@ -170,6 +177,12 @@ def summary_sentences(metrics: Mapping[str, Any]) -> list[str]:
             f"{group.capitalize()} speakers: accuracy {percent(stats['accuracy'])} percent "
             f"on {stats['count']} clips."
         )
+    rejected = most_rejected_speakers(metrics)
+    if rejected:
+        listed = ", ".join(
+            f"{speaker} {percent(stats['rejected'])} percent of {stats['count']}" for speaker, stats in rejected
+        )
+        lines.append(f"Bonafide voices most often called spoof: {listed}.")
     for group, stats in (metrics.get("attacks") or {}).items():
         names = ", ".join(stats["attacks"])
         lines.append(f"{group.capitalize()} attacks: EER {percent(stats['eer'])} percent ({names}).")
