@@ -142,7 +142,12 @@ def test_prompt_comes_before_the_model_and_keys_behave(session, tmp_path):
     assert "Ready." not in first  # the prompt is usable before the model has loaded
     session.expect(r"Ready\.")
 
-    session.command(f"check {ASTERISK_EN}")  # hundreds of clips: long enough to cancel
+    many = tmp_path / "many"  # thousands of clips: still running when Ctrl-C arrives, however fast
+    many.mkdir()
+    for copy in range(6):
+        for clip in sorted(ASTERISK_EN.glob("*.wav")):
+            (many / f"copy{copy}-{clip.name}").symlink_to(clip)
+    session.command(f"check {many}")
     session.expect(r"(BONAFIDE|SPOOF|UNCERTAIN) \d+%")
     session.child.sendcontrol("c")  # Ctrl-C cancels the running command, not the session
     session.expect(r"Cancelled check\.")

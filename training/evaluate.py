@@ -68,8 +68,8 @@ def compute_metrics(
     accuracy, precision and recall are exactly what a user of the model would have seen.
     ``speaker_groups`` names each trial's group ("seen" or "unseen"); ``seen_attacks`` lists
     the attack ids of the training data; ``speakers`` holds each trial's speaker id ("" when
-    unknown), for the share of each voice's bonafide clips called spoof. Rates are fractions; see training.metrics for the
-    positive-class conventions.
+    unknown), for the share of each voice's bonafide clips called spoof. Rates are fractions;
+    see training.metrics for the positive-class conventions.
     """
     if len(predicted) != len(trials):
         raise m.MetricError(f"There are {len(trials)} trials but {len(predicted)} predictions.")
