@@ -289,20 +289,17 @@ def bonafide_rejection_by_speaker(
     with that voice would be told, clip after clip, that they are a machine. Speakers with
     no id ("") and speakers with no bonafide clips are left out.
     """
-    truth = _as_labels(labels)
-    guess = _as_labels(predicted)
-    speaker_array = np.asarray([str(s) for s in speakers], dtype=object)
-    if not truth.size == guess.size == speaker_array.size:
+    if not len(labels) == len(predicted) == len(speakers):
         raise MetricError("Labels, predictions and speakers must have one entry per clip.")
-    real = truth == BONAFIDE
-    result: dict[str, dict[str, float | int]] = {}
-    for speaker in sorted(set(speaker_array[real]) - {""}):
-        mask = real & (speaker_array == speaker)
-        result[speaker] = {
-            "rejected": float(np.mean(guess[mask] == SPOOF)),
-            "count": int(mask.sum()),
-        }
-    return result
+    truth = _as_labels(labels)
+    real = [i for i, speaker in enumerate(speakers) if truth[i] == BONAFIDE and str(speaker)]
+    by_speaker = accuracy_by_group(
+        [truth[i] for i in real], [predicted[i] for i in real], [str(speakers[i]) for i in real]
+    )
+    return {
+        speaker: {"rejected": 1.0 - stats["accuracy"], "count": stats["count"]}
+        for speaker, stats in by_speaker.items()
+    }
 
 
 # --------------------------------------------------------------------------- tandem (t-DCF)
