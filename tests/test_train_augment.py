@@ -7,7 +7,14 @@ import pytest
 
 from spoofvoice import audio
 from spoofvoice.features import FeatureConfig, extract
-from training.augment import Augmentation, epoch_windows, gain_vector, mask
+from training.augment import (
+    Augmentation,
+    change_speed,
+    epoch_windows,
+    gain_vector,
+    mask,
+    speed_factor,
+)
 from training.config import ConfigError, load_config
 from training.feature_cache import channel_copies_for, features_for
 
@@ -97,7 +104,7 @@ def test_learning_rate_schedule_is_checked_and_decays(tmp_path):
 
 def test_shipped_configs_load():
     for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc", "lcnn-logspec", "lcnn-logspec-seed1", "lcnn-logspec-phase",
-                 "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite"):
+                 "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-logspec-excite-speed"):
         config = load_config(name)
         assert config.name == name
         Augmentation.from_dict(config.augmentation)
@@ -116,3 +123,92 @@ def test_second_run_reuses_cached_features_and_channel_copies(tmp_path, real_spe
     assert lines[-2:] == [f"Channel copy {c} features ready for 3 clips; 3 came from the cache." for c in (1, 2)]
     assert all(np.array_equal(a[c], b[c]) for a, b in zip(copies, again, strict=True) for c in range(2))
     assert not np.array_equal(copies[0][0], copies[0][1])  # two different channel draws
+
+
+def _pulse_train(f0: float, seconds: float = 1.0, rate: int = 16000) -> np.ndarray:
+    """Glottal-pulse-like excitation: one sharp click every 1/f0 s through a short decay."""
+    x = np.zeros(int(seconds * rate), dtype=np.float32)
+    x[(np.arange(0, seconds, 1.0 / f0) * rate).astype(int)] = 1.0
+    return np.convolve(x, np.exp(-np.arange(40) / 6.0).astype(np.float32))[: len(x)]
+
+
+def _kurtosis(x: np.ndarray) -> float:
+    x = x - x.mean()
+    return float(np.mean(x**4) / np.mean(x**2) ** 2)
+
+
+def test_change_speed_moves_pitch_and_length_and_keeps_pulses_sharp():
+    """Played 0.8 times as fast: 200 Hz becomes 160 Hz, 1 s becomes 1.25 s, and the pulses
+    stay pulses (a Griffin-Lim or phase-vocoder shift would smear them towards a Gaussian)."""
+    tone = np.sin(2 * np.pi * 200 * np.arange(16000) / 16000).astype(np.float32)
+    slower = change_speed(tone, 0.8)
+    assert len(slower) == 20000
+    spectrum = np.abs(np.fft.rfft(slower[2000:18000]))
+    assert np.argmax(spectrum) == 160  # 1 Hz bins over 16,000 samples
+    faster = change_speed(tone, 1.25)
+    assert len(faster) == 12800
+    pulses = _pulse_train(100.0)
+    moved = change_speed(pulses, 1.25)
+    peaks = np.flatnonzero((moved[1:-1] > moved[:-2]) & (moved[1:-1] >= moved[2:]) & (moved[1:-1] > 0.5)) + 1
+    assert np.allclose(np.diff(peaks), 16000 / 125, atol=1.0)  # 125 pulses per second now
+    assert _kurtosis(moved) > 0.8 * _kurtosis(pulses) > 10.0
+
+
+def test_speed_factors_are_log_uniform_in_the_range():
+    rng = np.random.default_rng(0)
+    factors = np.array([speed_factor((0.8, 1.25), rng) for _ in range(4000)])
+    assert factors.min() >= 0.8 and factors.max() <= 1.25
+    assert abs(np.mean(factors < 1.0) - 0.5) < 0.03  # as often down as up
+    assert speed_factor((0.9, 0.9), rng) == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("value,message", [
+    ([0.8], "two numbers"), (["0.8", 1.2], "two numbers"), ([1.2, 0.8], "low <= high"), ([0.3, 1.0], "low <= high"),
+    ([True, 1.0], "two numbers"),
+])
+def test_speed_range_is_checked(value, message):
+    with pytest.raises(ValueError, match=message):
+        Augmentation.from_dict({"speed_copies": 1, "speed_probability": 0.5, "speed_range": value})
+    with pytest.raises(ValueError, match="speed_probability"):
+        Augmentation.from_dict({"speed_copies": 1, "speed_probability": 1.5, "speed_range": [0.8, 1.25]})
+    assert Augmentation.from_dict({"speed_range": [0.8, 1.25]}).speed_range == (0.8, 1.25)
+
+
+def test_epoch_windows_take_speed_copies_as_often_as_asked():
+    """Each window comes from the clip itself, its speed copy or its channel copy (told apart by
+    their values here); without speed copies the draws are exactly those of before."""
+    clips = [np.zeros((40, 4), np.float32) for _ in range(2000)]
+    channel = [[np.ones((40, 4), np.float32)] for _ in clips]
+    speed = [[np.full((40, 4), 2.0, np.float32)] for _ in clips]
+    config = FeatureConfig(kind="logmel", n_filters=4)
+    aug = Augmentation.from_dict({"channel_copies": 1, "channel_probability": 0.5, "speed_copies": 1, "speed_probability": 0.4,
+                                  "speed_range": [0.8, 1.25]})
+    windows = epoch_windows(clips, channel, 40, aug, config, seed=3, epoch=0, speed_copies=speed)
+    source = windows[:, 0, 0]
+    assert abs(np.mean(source == 2.0) - 0.4) < 0.04
+    assert abs(np.mean(source == 1.0) - 0.3) < 0.04  # half of the other 60 percent
+    assert np.array_equal(windows, epoch_windows(clips, channel, 40, aug, config, seed=3, epoch=0, speed_copies=speed))
+    plain = Augmentation.from_dict({"channel_copies": 1, "channel_probability": 0.5})
+    assert np.array_equal(epoch_windows(clips, channel, 40, plain, config, seed=3, epoch=0),
+                          epoch_windows(clips, channel, 40, aug, config, seed=3, epoch=0, speed_copies=()))  # no draw spent on absent copies
+
+
+def test_speed_copies_are_cached_apart_from_channel_copies(tmp_path, real_speech):
+    """A speed copy is the clip resampled by its drawn factor (the number of frames says by how
+    much), the same on a second run, and cached under its own name beside the channel copies."""
+    paths = [real_speech, real_speech.with_name("vm-goodbye.wav")]
+    config = FeatureConfig(kind="logmel", n_filters=40)
+    lines: list[str] = []
+    plain = features_for(paths, config, 16000, workers=1, root=tmp_path)
+    speed = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.8, 1.25))
+    channel = channel_copies_for(paths, config, 16000, 1, seed=5, workers=1, root=tmp_path)
+    again = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.8, 1.25))
+    assert lines[-2:] == [f"Speed copy {c} features ready for 2 clips; 2 came from the cache." for c in (1, 2)]
+    assert all(np.array_equal(a[c], b[c]) for a, b in zip(speed, again, strict=True) for c in range(2))
+    for clip, copies in zip(plain, speed, strict=True):
+        ratios = [len(clip) / len(copy) for copy in copies]
+        assert all(0.78 <= r <= 1.27 for r in ratios) and abs(ratios[0] - ratios[1]) > 1e-3  # two draws
+    assert not np.array_equal(channel[0][0][: len(speed[0][0])], speed[0][0][: len(channel[0][0])])
+    other = channel_copies_for(paths, config, 16000, 1, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.9, 0.9))
+    assert lines[-1] == "Speed copy 1 features ready for 2 clips; 0 came from the cache."  # another range, another entry
+    assert abs(len(plain[0]) / len(other[0][0]) - 0.9) < 0.01

@@ -9,6 +9,13 @@ What a config's "augmentation" object may hold (all optional; an empty object me
   once through the corpus channel (training/corpus/channel.py: telephone band, G.711, room,
   noise, level, MP3/OGG), their features cached like any other; each epoch a clip is
   replaced by one of its copies with probability P;
+- "speed_copies": N, "speed_probability": P and "speed_range": [LO, HI]: N copies of each
+  training clip resampled so that its pitch and formants move by a factor drawn log-uniformly
+  from [LO, HI] (and its length by the inverse), the way a shorter or longer vocal tract and
+  a higher or lower voice would sound. Unlike a vocoder's pitch shift, resampling keeps the
+  waveform's glottal pulses sharp, so a bonafide copy is still bonafide; both classes get
+  copies, so the band edge it moves tells neither apart. Each epoch a clip is replaced by one
+  of its speed copies with probability P (before the channel copies are considered);
 - "time_masks"/"time_mask_frames" and "freq_masks"/"freq_mask_bins": SpecAugment masks
   (up to that many frames/bins each), filled with the window's own mean so the masked
   region carries no level.
@@ -30,6 +37,7 @@ from spoofvoice.features import FeatureConfig
 KEYS = {
     "crop": bool, "gain_db": (int, float), "channel_copies": int, "channel_probability": (int, float),
     "time_masks": int, "time_mask_frames": int, "freq_masks": int, "freq_mask_bins": int,
+    "speed_copies": int, "speed_probability": (int, float), "speed_range": list,
 }
 
 
@@ -43,6 +51,9 @@ class Augmentation:
     time_mask_frames: int = 0
     freq_masks: int = 0
     freq_mask_bins: int = 0
+    speed_copies: int = 0
+    speed_probability: float = 0.0
+    speed_range: tuple[float, float] = (1.0, 1.0)
 
     @classmethod
     def from_dict(cls, data: dict) -> Augmentation:
@@ -53,14 +64,46 @@ class Augmentation:
                 raise ValueError(f"unknown augmentation key {key!r}; known: {', '.join(sorted(KEYS))}")
             if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
                 raise ValueError(f"augmentation {key!r} has the wrong type: {value!r}")
-        made = cls(**data)
-        if not 0.0 <= made.channel_probability <= 1.0:
-            raise ValueError("augmentation 'channel_probability' must lie between 0 and 1")
+        values = dict(data)
+        if "speed_range" in values:
+            values["speed_range"] = _speed_range(values["speed_range"])
+        made = cls(**values)
+        for key in ("channel_probability", "speed_probability"):
+            if not 0.0 <= getattr(made, key) <= 1.0:
+                raise ValueError(f"augmentation {key!r} must lie between 0 and 1")
         return made
 
     @property
     def active(self) -> bool:
         return self != Augmentation()
+
+
+def _speed_range(value: list) -> tuple[float, float]:
+    """[LO, HI] with 0.5 <= LO <= HI <= 2: beyond an octave a voice stops sounding like a person."""
+    if len(value) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"augmentation 'speed_range' must be two numbers [low, high], not {value!r}")
+    low, high = float(value[0]), float(value[1])
+    if not 0.5 <= low <= high <= 2.0:
+        raise ValueError(f"augmentation 'speed_range' must satisfy 0.5 <= low <= high <= 2, not {value!r}")
+    return low, high
+
+
+def speed_factor(speed_range: tuple[float, float], rng: np.random.Generator) -> float:
+    """A pitch factor drawn log-uniformly, so a range like [0.8, 1.25] goes down as often as up."""
+    low, high = speed_range
+    return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+
+
+def change_speed(samples: np.ndarray, factor: float, sample_rate: int = 16000) -> np.ndarray:
+    """The clip played `factor` times faster: pitch and formants times `factor`, length divided by it.
+
+    Resampling from `sample_rate` to `sample_rate / factor` and keeping the original rate is
+    what a tape played at another speed does; the waveform's shape (its glottal pulses) is
+    kept, only stretched in time.
+    """
+    from spoofvoice.audio import resample
+
+    return resample(samples, sample_rate, int(round(sample_rate / factor)))
 
 
 def gain_vector(config: FeatureConfig) -> np.ndarray:
@@ -114,14 +157,21 @@ def epoch_windows(
     features: FeatureConfig,
     seed: int,
     epoch: int,
+    speed_copies: Sequence[Sequence[np.ndarray]] = (),
 ) -> np.ndarray:
-    """One training window per clip for this epoch: (clips, frames, dims) float32."""
+    """One training window per clip for this epoch: (clips, frames, dims) float32.
+
+    A clip is first replaced by one of its `speed_copies` (probability speed_probability);
+    if it was not, by one of its channel `copies` (probability channel_probability).
+    """
     rng = np.random.default_rng([seed, epoch])
     gain = gain_vector(features)
     out = np.empty((len(clips), frames, features.dims), dtype=np.float32)
     for index, clip in enumerate(clips):
         source = clip
-        if copies and copies[index] and rng.random() < aug.channel_probability:
+        if speed_copies and speed_copies[index] and rng.random() < aug.speed_probability:
+            source = speed_copies[index][int(rng.integers(0, len(speed_copies[index])))]
+        elif copies and copies[index] and rng.random() < aug.channel_probability:
             source = copies[index][int(rng.integers(0, len(copies[index])))]
         window = crop(source, frames, rng if aug.crop else None)
         if aug.gain_db:

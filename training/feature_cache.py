@@ -34,34 +34,54 @@ def file_key(path: Path) -> str:
 
 
 CHANNEL_VERSION = 1  # bump when the channel copies change, so cached copies are redone
+SPEED_VERSION = 1  # likewise for the speed copies
 
 
-def clip_features(path: Path, config: FeatureConfig, window_samples: int, copy: int = -1, seed: int = 0) -> np.ndarray:
+def clip_features(path: Path, config: FeatureConfig, window_samples: int, copy: int = -1, seed: int = 0,
+                  speed: tuple[float, float] | None = None) -> np.ndarray:
     """Features of one clip, padded by repetition to at least one window.
 
-    With `copy` >= 0 the clip first goes through the corpus channel, drawn from a generator
-    seeded by (seed, copy, file content), so a copy is the same on every run and machine.
+    With `copy` >= 0 the clip first goes through the corpus channel, or with `speed` (a pitch
+    factor range) is played faster or slower (training/augment.py `change_speed`), drawn from a
+    generator seeded by (seed, copy, file content), so a copy is the same on every run and machine.
     """
     samples = audio.load(path, sample_rate=config.sample_rate)
     if copy >= 0:
-        from training.corpus.channel import apply_channel, draw_channel
-
         content = int(file_key(Path(path))[:12], 16)
-        rng = np.random.default_rng([seed, copy, content])
-        samples = apply_channel(samples, draw_channel(rng), rng)
+        if speed is not None:
+            from training.augment import change_speed, speed_factor
+
+            rng = np.random.default_rng([seed, copy, content, SPEED_STREAM])
+            samples = change_speed(samples, speed_factor(speed, rng), config.sample_rate)
+        else:
+            from training.corpus.channel import apply_channel, draw_channel
+
+            rng = np.random.default_rng([seed, copy, content])
+            samples = apply_channel(samples, draw_channel(rng), rng)
     return extract(pad_by_repetition(samples, window_samples), config)
 
 
+SPEED_STREAM = 2  # keeps the speed draws apart from the channel draws of the same copy number
+
+
+def _copy_suffix(copy: int, seed: int, speed: tuple[float, float] | None) -> str:
+    if copy < 0:
+        return ""
+    if speed is not None:
+        return f"-sp{SPEED_VERSION}-{speed[0]:g}-{speed[1]:g}-s{seed}-c{copy}"
+    return f"-ch{CHANNEL_VERSION}-s{seed}-c{copy}"
+
+
 def _cached(job: tuple) -> tuple[np.ndarray, bool]:
-    path, config, window_samples, folder, copy, seed = job
-    suffix = "" if copy < 0 else f"-ch{CHANNEL_VERSION}-s{seed}-c{copy}"
+    path, config, window_samples, folder, copy, seed, speed = job
+    suffix = _copy_suffix(copy, seed, speed)
     target = Path(folder) / f"{file_key(Path(path))}{suffix}.npy"
     if target.exists():
         try:
             return np.load(target), True
         except (OSError, ValueError):
             target.unlink(missing_ok=True)
-    features = clip_features(Path(path), config, window_samples, copy, seed)
+    features = clip_features(Path(path), config, window_samples, copy, seed, speed)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     with os.fdopen(fd, "wb") as handle:
         np.save(handle, features)
@@ -79,15 +99,17 @@ def features_for(
     copy: int = -1,
     seed: int = 0,
     dtype: str = "float32",
+    speed: tuple[float, float] | None = None,
 ) -> list[np.ndarray]:
     """Features of every clip, in order, from the cache where possible.
 
-    `copy` >= 0 asks for channel-augmented copy number `copy` (see `clip_features`).
+    `copy` >= 0 asks for augmented copy number `copy`: a channel copy, or a speed copy when
+    `speed` gives the pitch factor range (see `clip_features`).
     `dtype` "float16" halves what the clips take in memory (the cache stays float32).
     """
     folder = (root or cache_dir() / "features") / config_key(config, window_samples)
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(p), config, window_samples, str(folder), copy, seed) for p in paths]
+    jobs = [(str(p), config, window_samples, str(folder), copy, seed, speed) for p in paths]
     workers = workers or os.cpu_count() or 1
     results: list[np.ndarray] = []
     reused = 0
@@ -108,7 +130,7 @@ def features_for(
             if log and index % step == 0 and len(jobs) > 64:
                 log(f"Features: {index} of {len(jobs)} clips.")
     if log:
-        what = "Features" if copy < 0 else f"Channel copy {copy + 1} features"
+        what = "Features" if copy < 0 else f"{'Speed' if speed else 'Channel'} copy {copy + 1} features"
         log(f"{what} ready for {len(jobs)} clips; {reused} came from the cache.")
     return results
 
@@ -123,7 +145,9 @@ def channel_copies_for(
     log: Callable[[str], None] | None = None,
     root: Path | None = None,
     dtype: str = "float32",
+    speed: tuple[float, float] | None = None,
 ) -> list[list[np.ndarray]]:
-    """Per clip, the features of its `copies` channel-augmented versions (cached like the rest)."""
-    per_copy = [features_for(paths, config, window_samples, workers, log, root, copy=c, seed=seed, dtype=dtype) for c in range(copies)]
+    """Per clip, the features of its `copies` channel-augmented versions, or speed copies when
+    `speed` gives the pitch factor range (cached like the rest)."""
+    per_copy = [features_for(paths, config, window_samples, workers, log, root, copy=c, seed=seed, dtype=dtype, speed=speed) for c in range(copies)]
     return [[per_copy[c][i] for c in range(copies)] for i in range(len(paths))]

@@ -207,10 +207,11 @@ def sample_weights(y: np.ndarray, use_weights: bool) -> np.ndarray:
 class Windows:
     """The training windows of each epoch: centre windows, or augmented ones drawn for that epoch."""
 
-    def __init__(self, clips: Sequence[np.ndarray], copies: Sequence, frames: int, config: TrainConfig) -> None:
+    def __init__(self, clips: Sequence[np.ndarray], copies: Sequence, frames: int, config: TrainConfig, speed_copies: Sequence = ()) -> None:
         from training.augment import Augmentation
 
         self.clips, self.copies, self.frames, self.config = clips, copies, frames, config
+        self.speed_copies = speed_copies
         self.augmentation = Augmentation.from_dict(config.augmentation)
         self.centre = np.stack([center_window(f, frames) for f in clips]) if clips else np.zeros((0, frames, config.features.dims), np.float32)
 
@@ -222,7 +223,8 @@ class Windows:
         chosen = range(len(self.clips)) if rows is None else rows
         clips = [self.clips[i] for i in chosen]
         copies = [self.copies[i] for i in chosen] if self.copies else []
-        return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch)
+        speed = [self.speed_copies[i] for i in chosen] if self.speed_copies else []
+        return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch, speed)
 
 
 def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None, stop=None) -> None:
@@ -442,16 +444,19 @@ def data_summary(trials: Sequence, dataset_kind: str, data_dir: Path, ids: bool 
 
 
 def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, window_samples: int, workers: int, log: Log):
-    """Cached features of train and dev clips, plus the channel copies augmentation asks for."""
+    """Cached features of train and dev clips, plus the channel and speed copies augmentation asks for."""
     from training.augment import Augmentation
     from training.feature_cache import channel_copies_for, features_for
 
     dtype = cfg.feature_dtype
-    train_features = features_for([t.path for t in train_trials], cfg.features, window_samples, workers, log, dtype=dtype)
+    paths = [t.path for t in train_trials]
+    train_features = features_for(paths, cfg.features, window_samples, workers, log, dtype=dtype)
     dev_features = features_for([t.path for t in dev_trials], cfg.features, window_samples, workers, log, dtype=dtype)
-    copies_wanted = Augmentation.from_dict(cfg.augmentation).channel_copies
-    copies = channel_copies_for([t.path for t in train_trials], cfg.features, window_samples, copies_wanted, cfg.seed, workers, log, dtype=dtype) if copies_wanted else []
-    return train_features, dev_features, copies
+    aug = Augmentation.from_dict(cfg.augmentation)
+    copies = channel_copies_for(paths, cfg.features, window_samples, aug.channel_copies, cfg.seed, workers, log, dtype=dtype) if aug.channel_copies else []
+    speed = (channel_copies_for(paths, cfg.features, window_samples, aug.speed_copies, cfg.seed, workers, log, dtype=dtype, speed=aug.speed_range)
+             if aug.speed_copies else [])
+    return train_features, dev_features, copies, speed
 
 
 def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> tuple[float, dict]:
@@ -508,10 +513,11 @@ def train(
     log(f"Training {name}: {len(train_trials)} training clips, {len(dev_trials)} dev clips, {epochs} epochs.")
     window_samples = int(round(cfg.window_seconds * cfg.features.sample_rate))
     frames = cfg.features.frames_for(window_samples)
-    train_features, dev_features, copies = _features(cfg, train_trials, dev_trials, window_samples, workers, log)
+    train_features, dev_features, copies, speed = _features(cfg, train_trials, dev_trials, window_samples, workers, log)
     train_features = [keep_centre(f, TRAIN_WINDOWS_KEPT * frames) for f in train_features]
     copies = [[keep_centre(c, TRAIN_WINDOWS_KEPT * frames) for c in clip_copies] for clip_copies in copies]
-    windows = Windows(train_features, copies, frames, cfg)
+    speed = [[keep_centre(c, TRAIN_WINDOWS_KEPT * frames) for c in clip_copies] for clip_copies in speed]
+    windows = Windows(train_features, copies, frames, cfg, speed)
     y = labels_of(train_trials)
     dev_x = np.stack([center_window(f, frames) for f in dev_features])
     dev_y = labels_of(dev_trials)
