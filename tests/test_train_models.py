@@ -198,6 +198,29 @@ def test_logspec_with_phase_planes_trains_exports_and_matches_litert(tmp_path, s
     _assert_litert_matches_keras_and_scores(card_path, small_corpus)
 
 
+TINY_ONE_CLASS = {
+    "name": "tiny-one-class", "architecture": "lcnn",
+    "architecture_params": {"widths": [4, 8, 8], "embedding": 8, "stem_pool": 2, "pooling": "mean+std"},
+    "features": {"kind": "logspec", "fmax": 4000.0, "excitation": True},
+    "window": {"seconds": 1.0, "hop_seconds": 0.5}, "epochs": 2, "batch_size": 16, "seed": 4,
+    "loss": {"name": "oc-softmax", "scale": 20.0, "margins": [0.9, 0.2]}, "augmentation": {"crop": True},
+}
+
+
+def test_one_class_softmax_lcnn_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa: F811
+    """The one-class softmax head (a custom layer) survives .keras and .tflite export, and its
+    scores stay inside the cosine's bounds, scale * (cos - centre) for cos in [-1, 1]."""
+    config = write_config(tmp_path, TINY_ONE_CLASS)
+    run_training(tmp_path / "home", config, small_corpus, tmp_path / "m")
+    card_path = tmp_path / "m" / "tiny-one-class.json"
+    card = json.loads(card_path.read_text())
+    assert card["config"]["loss"]["name"] == "oc-softmax" and len(card["training"]["history"]) == 2
+    _assert_litert_matches_keras_and_scores(card_path, small_corpus)
+    detector = Detector.load(card_path)
+    scores = [detector.score_file(p).score for p in sorted((small_corpus / "LA" / "ASVspoof2019_LA_dev" / "flac").glob("*.flac"))[:20]]
+    assert all(20.0 * (-1 - 0.55) - 1e-3 <= s <= 20.0 * (1 - 0.55) + 1e-3 for s in scores)
+
+
 FUSE_CHECK = textwrap.dedent(
     """
     import json, sys

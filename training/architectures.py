@@ -35,11 +35,13 @@ def build(
     seed: int = 0,
     planes: int = 1,
     excitation_dims: int = 0,
+    loss=None,
     **params,
 ):
     """Build the architecture `name` for windows of `input_shape`, standardised on `train_features`.
 
     `labels` and `seed` reach the builders that take them (the GMM is fitted while it is built);
+    `loss` (training/losses.py `LossSpec`) tells a builder which output head its loss needs;
     `planes` tells the convolutional ones how many bin-sized planes (log spectrum, phase) each
     frame holds, so they can stack them as image channels, and `excitation_dims` how many
     excitation columns (`spoofvoice.features.EXCITATION_COLUMNS`) end each frame.
@@ -50,10 +52,12 @@ def build(
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     builder = ARCHITECTURES[name]
     accepted = inspect.signature(builder).parameters
-    given = (("labels", labels), ("seed", seed), ("planes", planes), ("excitation_dims", excitation_dims))
+    given = (("labels", labels), ("seed", seed), ("planes", planes), ("excitation_dims", excitation_dims), ("loss", loss))
     extra = {key: value for key, value in given if key in accepted}
     if excitation_dims and "excitation_dims" not in accepted:
         raise ValueError(f"the {name} architecture cannot use excitation features")
+    if loss is not None and loss.name != "bce" and "loss" not in accepted:
+        raise ValueError(f"the {name} architecture cannot be trained with the {loss.name} loss")
     return builder(input_shape, train_features, **extra, **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
 
 
@@ -243,9 +247,32 @@ def _layers():
         def compute_output_shape(self, input_shape):
             return (input_shape[0], 2 * input_shape[-1] - 1)
 
+    @_register_layer
+    class CosineScore(keras.layers.Layer):
+        """scale * (cos(embedding, w) - centre) with one learnt direction w: the one-class
+        softmax head (training/losses.py), a logit-like score, higher = more bonafide."""
+
+        def __init__(self, scale: float = 20.0, centre: float = 0.55, **kwargs):
+            super().__init__(**kwargs)
+            self.scale, self.centre = float(scale), float(centre)
+
+        def build(self, input_shape):
+            self.direction = self.add_weight(shape=(input_shape[-1], 1), initializer="glorot_uniform", name="direction")
+
+        def call(self, inputs):
+            embedding = inputs / ops.sqrt(ops.sum(inputs * inputs, axis=-1, keepdims=True) + 1e-12)
+            direction = self.direction / ops.sqrt(ops.sum(self.direction * self.direction) + 1e-12)
+            return self.scale * (ops.matmul(embedding, direction) - self.centre)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 1)
+
+        def get_config(self):
+            return {**super().get_config(), "scale": self.scale, "centre": self.centre}
+
     _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling,
                    TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum,
-                   ExcitationStatistics=ExcitationStatistics)
+                   ExcitationStatistics=ExcitationStatistics, CosineScore=CosineScore)
     return _LAYERS
 
 
@@ -253,8 +280,10 @@ _LAYERS: dict[str, type] = {}
 
 
 def custom_objects() -> dict[str, type]:
-    """The registered layers, for code that loads .keras files written by this module."""
-    return dict(_layers())
+    """The registered layers and losses, for code that loads .keras files written by training."""
+    from training.losses import loss_classes
+
+    return {**_layers(), **loss_classes()}
 
 
 def load_model(path, compile: bool = True):
@@ -278,6 +307,7 @@ def lcnn(
     planes: int = 1,
     excitation_dims: int = 0,
     excitation_width: int = 16,
+    loss=None,
 ):
     """Light CNN with Max-Feature-Map activations (after the ASVspoof 2019 LCNN of Lavrentyeva et al.).
 
@@ -295,6 +325,8 @@ def lcnn(
     (`ExcitationStatistics`), pass one ReLU layer of `excitation_width` units, and join the
     pooled embedding before the output, so the pulse shape that Griffin-Lim and phase
     vocoders smear can move the score although the spectrum looks right.
+
+    With the one-class softmax `loss` the output is a `CosineScore` head instead of a dense logit.
     """
     import keras
 
@@ -342,7 +374,10 @@ def lcnn(
         e = keras.layers.BatchNormalization()(e)
         e = keras.layers.Dense(excitation_width, activation="relu")(e)
         x = keras.layers.Concatenate()([x, e])
-    outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
+    if loss is not None and loss.name == "oc-softmax":
+        outputs = layers["CosineScore"](loss.scale, loss.centre, name="bonafide_cosine_score")(x)
+    else:
+        outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
     return keras.Model(inputs, outputs, name="lcnn")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from spoofvoice.features import FeatureConfig
 from training.augment import Augmentation
+from training.losses import LossSpec
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -39,7 +40,12 @@ class TrainConfig:
     data: dict = field(default_factory=lambda: {"train_subset": "train", "dev_subset": "dev", "eval_subset": "eval"})
     augmentation: dict = field(default_factory=dict)
     feature_dtype: str = "float32"  # "float16" halves the training clips in memory (large logspec planes)
+    loss: dict = field(default_factory=lambda: {"name": "bce"})  # training/losses.py
     source: str = ""
+
+    @property
+    def loss_spec(self) -> LossSpec:
+        return LossSpec.from_dict(self.loss)
 
     def to_dict(self) -> dict:
         """The config as written in the model card."""
@@ -52,6 +58,7 @@ _TYPES = {
     "name": str, "architecture": str, "description": str, "architecture_params": dict, "optimizer": dict,
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
+    "loss": dict,
 }
 
 
@@ -96,6 +103,10 @@ def load_config(config: str | Path) -> TrainConfig:
     try:
         Augmentation.from_dict(values.get("augmentation", {}))
     except (TypeError, ValueError) as error:
+        raise ConfigError(f"{path.name}: {error}.") from None
+    try:
+        LossSpec.from_dict(values.get("loss", {}))
+    except ValueError as error:
         raise ConfigError(f"{path.name}: {error}.") from None
     if values.get("feature_dtype", "float32") not in ("float32", "float16"):
         raise ConfigError(f"{path.name}: 'feature_dtype' must be float32 or float16.")

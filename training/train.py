@@ -123,9 +123,9 @@ def _optimizer(config: TrainConfig):
 
 
 def _compile(model, config: TrainConfig) -> None:
-    import keras
+    from training.losses import keras_loss
 
-    model.compile(optimizer=_optimizer(config), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.compile(optimizer=_optimizer(config), loss=keras_loss(config.loss_spec))
 
 
 def _eer(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -261,7 +261,7 @@ def _fit_one_epoch(model, windows: Windows, y: np.ndarray, weights: np.ndarray, 
     if _is_default(strategy):
         loss = float(model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=_stop_callbacks(stop)).history["loss"][-1])
     else:
-        loss = distributed_epoch(model, dataset, strategy, config.batch_size, stop)
+        loss = distributed_epoch(model, dataset, strategy, config.batch_size, stop, config.loss_spec)
     del dataset
     gc.collect()
     return loss
@@ -290,23 +290,25 @@ def _stop_callbacks(stop) -> list:
     return [StopAfterBatch()]
 
 
-def distributed_epoch(model, dataset, strategy, batch_size: int, stop=None) -> float:
+def distributed_epoch(model, dataset, strategy, batch_size: int, stop=None, loss_spec=None) -> float:
     """One epoch of a custom training loop: strategy.run per batch, gradients all-reduced.
 
-    The loss is the class-weighted binary cross-entropy on logits, averaged over the global
+    The loss is the config's (training/losses.py), class-weighted and averaged over the global
     batch, as Keras' fit would compute it; returns the mean batch loss.
     """
-    import keras
     import tensorflow as tf
 
     if id(model) not in _STEPS:
+        from training.losses import LossSpec, per_window_loss
+
+        per_window = per_window_loss(loss_spec or LossSpec())
         with strategy.scope():
             model.optimizer.build(model.trainable_variables)
 
         def replica_step(x, y, w):
             with tf.GradientTape() as tape:
                 logits = tf.reshape(model(x, training=True), [-1])
-                per_clip = keras.losses.binary_crossentropy(y[:, None], logits[:, None], from_logits=True)
+                per_clip = per_window(y, logits)
                 loss = tf.nn.compute_average_loss(per_clip * w, global_batch_size=batch_size * strategy.num_replicas_in_sync)
             gradients = tape.gradient(loss, model.trainable_variables)
             model.optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
@@ -334,7 +336,7 @@ def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarra
     x = windows.centre[rows]
     with strategy.scope():
         model = build(config.architecture, x.shape[1:], x, labels=y[rows], seed=seed, planes=config.features.planes,
-                      excitation_dims=config.features.excitation_dims, **config.architecture_params)
+                      excitation_dims=config.features.excitation_dims, loss=config.loss_spec, **config.architecture_params)
         _compile(model, config)
     return model
 
