@@ -15,7 +15,8 @@ import numpy as np
 
 ASVSPOOF_2019_LA_TRAIN = 25_380
 CLIPS = 512
-CONFIGS = ("seed-mlp", "lcnn-logmel", "lcnn-logspec", "lcnn-logspec-excite", "lcnn-logspec-phase", "lcnn-lfcc", "gmm-lfcc")
+CONFIGS = ("seed-mlp", "lcnn-logmel", "lcnn-logspec", "lcnn-logspec-excite", "lcnn-logspec-excite-speed",
+           "lcnn-logspec-excite-ocsoftmax", "lcnn-logspec-phase", "lcnn-lfcc", "gmm-lfcc")
 
 
 def _throughput(name: str) -> tuple[float, int]:
@@ -31,9 +32,11 @@ def _throughput(name: str) -> tuple[float, int]:
     rng = np.random.default_rng(0)
     clips = [rng.standard_normal((max(frames, clip_frames), config.features.dims)).astype(np.float32) for _ in range(CLIPS)]
     copies = [[c + 0.1] for c in clips] if config.augmentation.get("channel_copies") else []
+    speed_copies = config.augmentation.get("speed_copies", 0)
+    speed = [[c - 0.1 * (k + 1) for k in range(speed_copies)] for c in clips] if speed_copies else []
     y = (np.arange(CLIPS) % 2).astype(np.float32)
     rows = np.arange(CLIPS)
-    windows = Windows(clips, copies, frames, config)
+    windows = Windows(clips, copies, frames, config, speed)
     start = time.perf_counter()
     model = _build(config, windows, y, rows, strategy, config.seed)
     built = time.perf_counter() - start
