@@ -16,7 +16,7 @@ from training.augment import (
     speed_factor,
 )
 from training.config import ConfigError, load_config
-from training.feature_cache import channel_copies_for, features_for
+from training.feature_cache import augmented_copies_for, features_for
 
 
 @pytest.mark.parametrize("kind,phase", [("mfcc", "none"), ("lfcc", "none"), ("logmel", "none"), ("logspec", "none"), ("logspec", "gd+ifd")])
@@ -118,8 +118,8 @@ def test_second_run_reuses_cached_features_and_channel_copies(tmp_path, real_spe
     second = features_for(paths, config, 16000, workers=1, log=lines.append, root=tmp_path)
     assert lines == ["Features ready for 3 clips; 0 came from the cache.", "Features ready for 3 clips; 3 came from the cache."]
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
-    copies = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, root=tmp_path)
-    again = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path)
+    copies = augmented_copies_for(paths, config, 16000, 2, seed=5, workers=1, root=tmp_path)
+    again = augmented_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path)
     assert lines[-2:] == [f"Channel copy {c} features ready for 3 clips; 3 came from the cache." for c in (1, 2)]
     assert all(np.array_equal(a[c], b[c]) for a, b in zip(copies, again, strict=True) for c in range(2))
     assert not np.array_equal(copies[0][0], copies[0][1])  # two different channel draws
@@ -200,15 +200,15 @@ def test_speed_copies_are_cached_apart_from_channel_copies(tmp_path, real_speech
     config = FeatureConfig(kind="logmel", n_filters=40)
     lines: list[str] = []
     plain = features_for(paths, config, 16000, workers=1, root=tmp_path)
-    speed = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.8, 1.25))
-    channel = channel_copies_for(paths, config, 16000, 1, seed=5, workers=1, root=tmp_path)
-    again = channel_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.8, 1.25))
+    speed = augmented_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.8, 1.25))
+    channel = augmented_copies_for(paths, config, 16000, 1, seed=5, workers=1, root=tmp_path)
+    again = augmented_copies_for(paths, config, 16000, 2, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.8, 1.25))
     assert lines[-2:] == [f"Speed copy {c} features ready for 2 clips; 2 came from the cache." for c in (1, 2)]
     assert all(np.array_equal(a[c], b[c]) for a, b in zip(speed, again, strict=True) for c in range(2))
     for clip, copies in zip(plain, speed, strict=True):
         ratios = [len(clip) / len(copy) for copy in copies]
         assert all(0.78 <= r <= 1.27 for r in ratios) and abs(ratios[0] - ratios[1]) > 1e-3  # two draws
     assert not np.array_equal(channel[0][0][: len(speed[0][0])], speed[0][0][: len(channel[0][0])])
-    other = channel_copies_for(paths, config, 16000, 1, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.9, 0.9))
+    other = augmented_copies_for(paths, config, 16000, 1, seed=5, workers=1, log=lines.append, root=tmp_path, speed=(0.9, 0.9))
     assert lines[-1] == "Speed copy 1 features ready for 2 clips; 0 came from the cache."  # another range, another entry
     assert abs(len(plain[0]) / len(other[0][0]) - 0.9) < 0.01

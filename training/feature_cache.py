@@ -135,7 +135,7 @@ def features_for(
     return results
 
 
-def channel_copies_for(
+def augmented_copies_for(
     paths: Sequence[Path],
     config: FeatureConfig,
     window_samples: int,

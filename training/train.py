@@ -448,15 +448,15 @@ def data_summary(trials: Sequence, dataset_kind: str, data_dir: Path, ids: bool 
 def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, window_samples: int, workers: int, log: Log):
     """Cached features of train and dev clips, plus the channel and speed copies augmentation asks for."""
     from training.augment import Augmentation
-    from training.feature_cache import channel_copies_for, features_for
+    from training.feature_cache import augmented_copies_for, features_for
 
     dtype = cfg.feature_dtype
     paths = [t.path for t in train_trials]
     train_features = features_for(paths, cfg.features, window_samples, workers, log, dtype=dtype)
     dev_features = features_for([t.path for t in dev_trials], cfg.features, window_samples, workers, log, dtype=dtype)
     aug = Augmentation.from_dict(cfg.augmentation)
-    copies = channel_copies_for(paths, cfg.features, window_samples, aug.channel_copies, cfg.seed, workers, log, dtype=dtype) if aug.channel_copies else []
-    speed = (channel_copies_for(paths, cfg.features, window_samples, aug.speed_copies, cfg.seed, workers, log, dtype=dtype, speed=aug.speed_range)
+    copies = augmented_copies_for(paths, cfg.features, window_samples, aug.channel_copies, cfg.seed, workers, log, dtype=dtype) if aug.channel_copies else []
+    speed = (augmented_copies_for(paths, cfg.features, window_samples, aug.speed_copies, cfg.seed, workers, log, dtype=dtype, speed=aug.speed_range)
              if aug.speed_copies else [])
     return train_features, dev_features, copies, speed
 
