@@ -104,7 +104,8 @@ def test_learning_rate_schedule_is_checked_and_decays(tmp_path):
 
 def test_shipped_configs_load():
     for name in ("seed-mlp", "lcnn-logmel", "lcnn-lfcc", "gmm-lfcc", "lcnn-logspec", "lcnn-logspec-seed1", "lcnn-logspec-phase",
-                 "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-logspec-excite-speed"):
+                 "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-logspec-excite-speed",
+                 "lcnn-logspec-excite-ocsoftmax", "lcnn-logspec-excite-ocsoftmax-full"):
         config = load_config(name)
         assert config.name == name
         Augmentation.from_dict(config.augmentation)
