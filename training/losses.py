@@ -60,19 +60,13 @@ class LossSpec:
 
 
 def per_window_loss(spec: LossSpec):
-    """loss(y, o) per window: y is 1 for bonafide and 0 for spoof, o the model's output."""
+    """loss(y, o) per window, unreduced: y is 1 for bonafide and 0 for spoof, o the model's output
+    (for a custom training loop, which weights and averages it itself)."""
     import keras
-    from keras import ops
 
     if spec.name == "bce":
         return lambda y, o: keras.losses.binary_crossentropy(y[:, None], o[:, None], from_logits=True)
-    margin = spec.margin
-
-    def one_class(y, o):
-        sign = 2.0 * ops.cast(y, o.dtype) - 1.0
-        return ops.softplus(margin - sign * o)
-
-    return one_class
+    return keras_loss(spec).call
 
 
 def keras_loss(spec: LossSpec):
