@@ -84,6 +84,10 @@ def test_card_records_training_coverage_and_threshold(tiny_runs, small_corpus): 
     assert card["calibration"]["method"] == "platt"
     assert card["uncertainty_band"] == TINY_LCNN.get("uncertainty_band", 0.0)
     assert json.loads(tiny_runs["b"].read_text())["uncertainty_band"] == 100.0
+    average = card["training"]["checkpoint_average"]  # both epochs averaged, kept if no worse on dev
+    assert average["epochs"] == [1, 2] and average["kept"] in ("average", "best epoch")
+    assert (average["dev_eer"] <= card["training"]["best_dev_eer"]) == (average["kept"] == "average")
+    assert "Averaged epochs 1, 2: dev EER" in tiny_runs["logs"][0]
 
 
 def test_litert_matches_keras_on_50_clips(tiny_runs, small_corpus):  # noqa: F811

@@ -41,6 +41,7 @@ class TrainConfig:
     augmentation: dict = field(default_factory=dict)
     feature_dtype: str = "float32"  # "float16" halves the training clips in memory (large logspec planes)
     loss: dict = field(default_factory=lambda: {"name": "bce"})  # training/losses.py
+    average_checkpoints: int = 1  # > 1: the weights of the epochs with the lowest dev EER, averaged
     source: str = ""
 
     @property
@@ -58,7 +59,7 @@ _TYPES = {
     "name": str, "architecture": str, "description": str, "architecture_params": dict, "optimizer": dict,
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
-    "loss": dict,
+    "loss": dict, "average_checkpoints": int,
 }
 
 
@@ -113,6 +114,8 @@ def load_config(config: str | Path) -> TrainConfig:
     schedule = values.get("optimizer", {}).get("schedule", "constant")
     if schedule not in ("constant", "cosine"):
         raise ConfigError(f"{path.name}: optimizer 'schedule' must be constant or cosine, not {schedule!r}.")
+    if values.get("average_checkpoints", 1) < 1:
+        raise ConfigError(f"{path.name}: 'average_checkpoints' must be at least 1.")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})

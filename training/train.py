@@ -376,12 +376,51 @@ def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int,
     return best, summary
 
 
+def average_weights(checkpoints: Sequence[list[np.ndarray]]) -> list[np.ndarray]:
+    """Element-wise mean of several checkpoints of one model (checkpoint averaging).
+
+    Floating arrays, batch-norm statistics included, are averaged; any other array (a random
+    generator's state) is taken from the first checkpoint.
+    """
+    if not checkpoints:
+        raise ValueError("no checkpoints to average")
+    averaged = []
+    for arrays in zip(*checkpoints, strict=True):
+        first = arrays[0]
+        if np.issubdtype(first.dtype, np.floating):
+            averaged.append(np.mean(np.stack(arrays), axis=0).astype(first.dtype))
+        else:
+            averaged.append(first.copy())
+    return averaged
+
+
+def _average_best(model, kept: list[dict], best_eer: float, dev_x: np.ndarray, dev_y: np.ndarray, log: Log) -> dict:
+    """Try the mean of the kept checkpoints; it stays only if its dev EER is no worse than the best epoch's."""
+    epochs = sorted(entry["epoch"] for entry in kept)
+    best_weights = model.get_weights()
+    model.set_weights(average_weights([entry["weights"] for entry in kept]))
+    dev_eer = _eer(predict(model, dev_x), dev_y)
+    kept_average = dev_eer <= best_eer
+    if not kept_average:
+        model.set_weights(best_weights)
+    listed = ", ".join(str(e) for e in epochs)
+    log(f"Averaged epochs {listed}: dev EER {dev_eer * 100:.1f} percent; "
+        + ("the average is kept." if kept_average else "the best single epoch is kept."))
+    return {"epochs": epochs, "dev_eer": dev_eer, "kept": "average" if kept_average else "best epoch"}
+
+
 def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None) -> tuple[object, dict]:
-    """One training run, keeping the weights of the epoch with the lowest dev EER."""
+    """One training run, keeping the weights of the epoch with the lowest dev EER.
+
+    With `average_checkpoints` = K > 1 the K epochs with the lowest dev EER are also averaged
+    (as AASIST and ESPnet do), which smooths out the epoch-to-epoch noise of a small dev set;
+    the average replaces the best epoch only if it is no worse on dev.
+    """
     rows = np.arange(len(y))
     model = _build(config, windows, y, rows, strategy, config.seed)
     history: list[dict] = []
     best = {"eer": math.inf, "epoch": 0, "weights": None}
+    kept: list[dict] = []  # the average_checkpoints best epochs so far, best first
     patience = config.early_stopping_patience
 
     def after_epoch(epoch: int, loss: float) -> bool:
@@ -390,6 +429,10 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         log(f"Epoch {epoch + 1} of {epochs}. Dev EER {dev_eer * 100:.1f} percent.")
         if progress is not None:
             progress(epoch + 1, epochs)
+        if config.average_checkpoints > 1 and (len(kept) < config.average_checkpoints or dev_eer < kept[-1]["eer"]):
+            kept.append({"eer": dev_eer, "epoch": epoch + 1, "weights": model.get_weights()})
+            kept.sort(key=lambda entry: (entry["eer"], entry["epoch"]))
+            del kept[config.average_checkpoints:]
         if dev_eer < best["eer"]:
             best.update(eer=dev_eer, epoch=epoch + 1, weights=model.get_weights())
             return False
@@ -400,7 +443,10 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         if best["weights"] is None:  # stopped inside the first epoch: what it learnt so far
             after_epoch(len(history), float("nan"))
         model.set_weights(best["weights"])
-        return model, {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
+        summary = {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
+        if len(kept) > 1:
+            summary["checkpoint_average"] = _average_best(model, kept, best["eer"], dev_x, dev_y, log)
+        return model, summary
     dev_eer = _eer(predict(model, dev_x), dev_y)
     log(f"Fitted by expectation-maximisation; no gradient epochs. Dev EER {dev_eer * 100:.1f} percent.")
     return model, {"history": [], "best_epoch": 0, "best_dev_eer": dev_eer, "fitted_by": "expectation-maximisation"}
@@ -636,6 +682,9 @@ def final_sentence(card: dict) -> str:
     if training.get("folds"):
         count = len(training["folds"])
         result = f"Dev EER {dev_eer} percent, best of {count} fold{'s' if count != 1 else ''}."
+    elif training.get("checkpoint_average", {}).get("kept") == "average":
+        count = len(training["checkpoint_average"]["epochs"])
+        result = f"Dev EER {training['checkpoint_average']['dev_eer'] * 100:.1f} percent, {count} best epochs averaged."
     elif training.get("best_epoch"):
         result = f"Best dev EER {training['best_dev_eer'] * 100:.1f} percent at epoch {training['best_epoch']}."
     else:
