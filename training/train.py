@@ -419,8 +419,8 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
     rows = np.arange(len(y))
     model = _build(config, windows, y, rows, strategy, config.seed)
     history: list[dict] = []
-    best = {"eer": math.inf, "epoch": 0, "weights": None}
-    kept: list[dict] = []  # the average_checkpoints best epochs so far, best first
+    keep = max(config.average_checkpoints, 1)
+    kept: list[dict] = []  # the `keep` epochs of lowest dev EER so far, best (then earliest) first
     patience = config.early_stopping_patience
 
     def after_epoch(epoch: int, loss: float) -> bool:
@@ -429,19 +429,18 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         log(f"Epoch {epoch + 1} of {epochs}. Dev EER {dev_eer * 100:.1f} percent.")
         if progress is not None:
             progress(epoch + 1, epochs)
-        if config.average_checkpoints > 1 and (len(kept) < config.average_checkpoints or dev_eer < kept[-1]["eer"]):
+        improved = not kept or dev_eer < kept[0]["eer"]
+        if len(kept) < keep or dev_eer < kept[-1]["eer"]:
             kept.append({"eer": dev_eer, "epoch": epoch + 1, "weights": model.get_weights()})
             kept.sort(key=lambda entry: (entry["eer"], entry["epoch"]))
-            del kept[config.average_checkpoints:]
-        if dev_eer < best["eer"]:
-            best.update(eer=dev_eer, epoch=epoch + 1, weights=model.get_weights())
-            return False
-        return bool(patience) and epoch + 1 - best["epoch"] >= patience
+            del kept[keep:]
+        return not improved and bool(patience) and epoch + 1 - kept[0]["epoch"] >= patience
 
     if model.trainable_weights:
         fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch, stop)
-        if best["weights"] is None:  # stopped inside the first epoch: what it learnt so far
+        if not kept:  # stopped inside the first epoch: what it learnt so far
             after_epoch(len(history), float("nan"))
+        best = kept[0]
         model.set_weights(best["weights"])
         summary = {"history": history, "best_epoch": best["epoch"], "best_dev_eer": best["eer"]}
         if len(kept) > 1:
