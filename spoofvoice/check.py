@@ -20,6 +20,7 @@ from spoofvoice.audio import AudioError, is_audio_path
 from spoofvoice.detector import Detector, ModelError
 from spoofvoice.verdict import SPOOF, Verdict
 from spoofvoice.verdict_text import announce_error, announce_verdict, verdict_line
+from spoofvoice.worker_signals import ignore_interrupts
 
 PARALLEL_FROM = 24  # below this many files a worker pool costs more than it saves
 
@@ -87,10 +88,12 @@ _worker_threshold: float | None = None
 
 
 def _init_worker(model: str, threshold: float | None) -> None:
-    """Load the model once per worker; one BLAS thread each, as the workers fill the cores."""
+    """Load the model once per worker; one BLAS thread each, as the workers fill the cores.
+    Ctrl-C is left to the parent, which cancels the queued work (see worker_signals)."""
     global _worker_detector, _worker_threshold
     from threadpoolctl import threadpool_limits
 
+    ignore_interrupts()
     threadpool_limits(1)
     _worker_detector = Detector.load(model)
     _worker_threshold = threshold

@@ -21,6 +21,7 @@ from spoofvoice import audio
 from spoofvoice.detector import sha256_file
 from spoofvoice.features import IMPLEMENTATION_VERSION, FeatureConfig, extract, pad_by_repetition
 from spoofvoice.paths import cache_dir
+from spoofvoice.worker_signals import ignore_interrupts
 
 
 def config_key(config: FeatureConfig, window_samples: int) -> str:
@@ -115,7 +116,7 @@ def features_for(
     reused = 0
     step = max(1, len(jobs) // 10)
     if workers > 1 and len(jobs) > 64:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, initializer=ignore_interrupts) as pool:
             outputs = pool.map(_cached, jobs, chunksize=16)
             for index, (features, hit) in enumerate(outputs, 1):
                 results.append(features.astype(dtype, copy=False))
