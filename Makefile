@@ -14,7 +14,7 @@ APT_TEST := asterisk-core-sounds-en-wav asterisk-core-sounds-en ffmpeg flite ast
 APT_CORPUS := $(APT_TEST) asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
 	asterisk-prompt-it-menardi-wav pocketsphinx-testdata klettres-data ktuberling-data \
 	tuxpaint-stamps-default hedgewars-data festival festvox-kallpc16k festvox-kdlpc16k \
-	festvox-itapc16k festvox-italp16k festvox-us-slt-hts festvox-ca-ona-hts
+	festvox-itapc16k festvox-italp16k festvox-us-slt-hts festvox-ca-ona-hts gcin-voice
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

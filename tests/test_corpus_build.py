@@ -164,3 +164,41 @@ def test_refuses_to_overwrite_a_folder_that_is_not_a_corpus(tmp_path):
 def test_unknown_size_is_refused(tmp_path):
     with pytest.raises(build_mod.CorpusError, match="small or full"):
         build_corpus(tmp_path, size="huge", log=lambda s: None)
+
+
+def test_a_train_only_source_leaves_dev_and_eval_unchanged(monkeypatch):
+    """A source added later to fix a training bias (gcin-voice) goes to train alone: dev and
+    eval keep the same speakers, speaker ids, clips and seeds as a corpus built without it."""
+    quiet = lambda s: None  # noqa: E731
+    dealt = tuple(s for s in sources_mod.SOURCES if not s.train_only)
+    monkeypatch.setattr(sources_mod, "SOURCES", dealt)
+    before = plan_corpus("small", 0, quiet)
+    real = sources_mod.available_sources(quiet)[0][1]
+    extra = sources_mod.Source(
+        "extra", "extra-voice", "en",
+        lambda: [sources_mod.SourceClip(c.path, "extra-reader", "extra-voice", "en") for c in real],
+        train_only=True,
+    )
+    monkeypatch.setattr(sources_mod, "SOURCES", (*dealt, extra))
+    lines: list[str] = []
+    after = plan_corpus("small", 0, lines.append)
+    assert any(line.startswith("corpus: source extra:") and line.endswith("train only") for line in lines)
+    held_out = lambda plan: [j for j in plan.jobs if j.split != "train"]  # noqa: E731
+    assert held_out(after) == held_out(before)
+    added = {sid: info for sid, info in after.speakers.items() if sid not in before.speakers}
+    assert [info["name"] for info in added.values()] == ["extra-reader"]
+    assert next(iter(added.values()))["splits"] == ["train"]
+    assert {sid: after.speakers[sid] for sid in before.speakers} == before.speakers
+    extra_id = next(iter(added))
+    assert any(j.speaker == extra_id for j in after.jobs if j.split == "train")
+
+
+def test_gcin_voice_readers_are_named_by_file():
+    """gcin-voice holds two readers, told apart by file name (3.ogg and 5.ogg)."""
+    gcin = next(s for s in sources_mod.SOURCES if s.name == "gcin")
+    assert gcin.train_only and gcin.package == "gcin-voice"
+    clips = gcin.find()
+    if not clips:
+        pytest.skip("gcin-voice is not installed (a corpus package, not a test one)")
+    assert {c.speaker for c in clips} == {"gcin-liu", "gcin-lo"}
+    assert all(c.path.name == ("3.ogg" if c.speaker == "gcin-liu" else "5.ogg") for c in clips)

@@ -91,10 +91,22 @@ def assign_speakers(
 
 
 def split_clips(
-    speakers: dict[str, list[SourceClip]], log: Callable[[str], None], rng: np.random.Generator
+    speakers: dict[str, list[SourceClip]],
+    log: Callable[[str], None],
+    rng: np.random.Generator,
+    train_only: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, dict[str, list[SourceClip]]], bool]:
-    """Per split: speaker -> clips. Speaker-disjoint when there are 3 or more speakers."""
+    """Per split: speaker -> clips. Speaker-disjoint when there are 3 or more speakers.
+
+    Speakers named in `train_only` go to train and take no part in dealing the others, so
+    adding them changes neither which speakers dev and eval get nor their clips."""
     result: dict[str, dict[str, list[SourceClip]]] = {s: {} for s in SPLITS}
+    dealt = {name: clips for name, clips in speakers.items() if name not in train_only}
+    pinned = {name: clips for name, clips in speakers.items() if name in train_only}
+    if dealt and pinned:
+        result, disjoint = split_clips(dealt, log, rng)
+        result["train"].update(pinned)
+        return result, disjoint
     if len(speakers) >= 3:
         for name, split in assign_speakers(speakers, rng).items():
             result[split][name] = speakers[name]
@@ -174,21 +186,26 @@ def plan_jobs(
     return jobs
 
 
-def _speaker_table(per_split: dict[str, dict[str, list[SourceClip]]]) -> dict[str, dict]:
+def _speaker_table(
+    per_split: dict[str, dict[str, list[SourceClip]]], last: frozenset[str] = frozenset()
+) -> dict[str, dict]:
+    """Corpus speaker ids, LA_0001 on, split by split; the speakers in `last` (train-only
+    additions) are numbered after all others, so adding them renames nobody."""
     table: dict[str, dict] = {}
     seen: dict[str, str] = {}
-    for split in SPLITS:
-        for name in sorted(per_split[split]):
-            if name not in seen:
-                seen[name] = f"LA_{len(seen) + 1:04d}"
-                clips = per_split[split][name]
-                table[seen[name]] = {
-                    "name": name,
-                    "sources": sorted({c.source for c in clips}),
-                    "langs": sorted({c.lang for c in clips}),
-                    "splits": [],
-                }
-            table[seen[name]]["splits"].append(split)
+    order = [(split, name) for split in SPLITS for name in sorted(per_split[split]) if name not in last]
+    order += [(split, name) for split in SPLITS for name in sorted(per_split[split]) if name in last]
+    for split, name in order:
+        if name not in seen:
+            seen[name] = f"LA_{len(seen) + 1:04d}"
+            clips = per_split[split][name]
+            table[seen[name]] = {
+                "name": name,
+                "sources": sorted({c.source for c in clips}),
+                "langs": sorted({c.lang for c in clips}),
+                "splits": [],
+            }
+        table[seen[name]]["splits"].append(split)
     return table
 
 
@@ -223,19 +240,25 @@ def plan_corpus(size: str, seed: int, log: Callable[[str], None]) -> Plan:
     if size not in ("small", "full"):
         raise CorpusError(f"Unknown size {size!r}; use small or full.")
     speakers: dict[str, list[SourceClip]] = defaultdict(list)
+    train_only: set[str] = set()
     for source, clips in available_sources(log):
         log(
             f"corpus: source {source.name}: {len(clips)} clips, {len({c.speaker for c in clips})} speaker(s)"
+            + (", train only" if source.train_only else "")
         )
         for clip in clips:
             speakers[clip.speaker].append(clip)
+            if source.train_only:
+                train_only.add(clip.speaker)
     if not speakers:
         raise CorpusError(
             "No real speech is installed; run: apt-get install asterisk-core-sounds-en-wav"
         )
     families = usable_families(log)
-    per_split, disjoint = split_clips(dict(speakers), log, np.random.default_rng([seed, 99]))
-    table = _speaker_table(per_split)
+    per_split, disjoint = split_clips(
+        dict(speakers), log, np.random.default_rng([seed, 99]), frozenset(train_only)
+    )
+    table = _speaker_table(per_split, frozenset(train_only))
     speaker_ids = {info["name"]: sid for sid, info in table.items()}
     return Plan(plan_jobs(per_split, families, size, seed, speaker_ids), table, families, disjoint)
 
