@@ -88,6 +88,10 @@ def test_card_records_training_coverage_and_threshold(tiny_runs, small_corpus): 
     assert average["epochs"] == [1, 2] and average["kept"] in ("average", "best epoch")
     assert (average["dev_eer"] <= card["training"]["best_dev_eer"]) == (average["kept"] == "average")
     assert "Averaged epochs 1, 2: dev EER" in tiny_runs["logs"][0]
+    pitch = card["training"]["pitch_balance"]  # both classes weigh the same in each F0 band
+    assert pitch["edges_hz"] == [120, 200] and [b["band"] for b in pitch["bands"]][1] == "below 120 Hz"
+    assert sum(b["bonafide"] + b["spoof"] for b in pitch["bands"]) == len(train)
+    assert "Pitch-balanced weights: below 120 Hz" in tiny_runs["logs"][0]
 
 
 def test_litert_matches_keras_on_50_clips(tiny_runs, small_corpus):  # noqa: F811

@@ -26,6 +26,7 @@ TINY_LCNN = {
     "seed": 3,
     "early_stopping_patience": 0,
     "average_checkpoints": 2,
+    "pitch_balance": [120, 200],
     "augmentation": {"crop": True, "gain_db": 6.0, "channel_copies": 1, "channel_probability": 0.5,
                      "time_masks": 1, "time_mask_frames": 10, "freq_masks": 1, "freq_mask_bins": 4},
 }

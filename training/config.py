@@ -42,6 +42,9 @@ class TrainConfig:
     feature_dtype: str = "float32"  # "float16" halves the training clips in memory (large logspec planes)
     loss: dict = field(default_factory=lambda: {"name": "bce"})  # training/losses.py
     average_checkpoints: int = 1  # > 1: the weights of the epochs with the lowest dev EER, averaged
+    # Median-F0 band edges in Hz; when given, both classes weigh the same in every band
+    # (training/pitch.py), so a voice's pitch cannot stand in for its label.
+    pitch_balance: list = field(default_factory=list)
     source: str = ""
 
     @property
@@ -59,7 +62,7 @@ _TYPES = {
     "name": str, "architecture": str, "description": str, "architecture_params": dict, "optimizer": dict,
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
-    "loss": dict, "average_checkpoints": int,
+    "loss": dict, "average_checkpoints": int, "pitch_balance": list,
 }
 
 
@@ -116,6 +119,9 @@ def load_config(config: str | Path) -> TrainConfig:
         raise ConfigError(f"{path.name}: optimizer 'schedule' must be constant or cosine, not {schedule!r}.")
     if values.get("average_checkpoints", 1) < 1:
         raise ConfigError(f"{path.name}: 'average_checkpoints' must be at least 1.")
+    edges = values.get("pitch_balance", [])
+    if not all(isinstance(e, (int, float)) and not isinstance(e, bool) and e > 0 for e in edges) or list(edges) != sorted(set(edges)):
+        raise ConfigError(f"{path.name}: 'pitch_balance' must list increasing pitches in Hz, like [100, 130, 170, 220].")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})

@@ -227,7 +227,7 @@ class Windows:
         return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch, speed)
 
 
-def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None, stop=None) -> None:
+def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None, stop=None, clip_weights: np.ndarray | None = None) -> None:
     """Train for `epochs`, one Keras fit per epoch on that epoch's windows, shuffled by the seed.
 
     Under a distribution strategy the epoch runs through `distributed_epoch`, because Keras 3's
@@ -235,11 +235,12 @@ def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs:
 
     `after_epoch(epoch, loss)` may return True to stop early; `stop` (a threading.Event) ends
     training after the current batch. A model with nothing to learn by gradient (the GMM) is
-    left as it is.
+    left as it is. `clip_weights` (one per training clip, e.g. pitch-balanced) replace the
+    class weights.
     """
     if not model.trainable_weights:
         return
-    weights = sample_weights(y[rows], config.class_weights)
+    weights = sample_weights(y[rows], config.class_weights) if clip_weights is None else clip_weights[rows]
     for epoch in range(epochs):
         if stop is not None and stop.is_set():
             break
@@ -341,7 +342,7 @@ def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarra
     return model
 
 
-def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None) -> tuple[object, dict]:
+def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None, clip_weights: np.ndarray | None = None) -> tuple[object, dict]:
     """k-fold cross-validation on the training clips; the fold with the lowest EER is kept.
 
     Folds are stratified by label but not grouped by speaker, as in the original design:
@@ -357,7 +358,7 @@ def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int,
         if stop is not None and stop.is_set() and best is not None:
             break  # the folds done so far stand; the best of them is kept
         model = _build(config, windows, y, fit_idx, strategy, config.seed + fold)
-        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy, stop=stop)
+        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy, stop=stop, clip_weights=clip_weights)
         scores = predict(model, windows.centre[val_idx])
         fold_eer = _eer(scores, y[val_idx])
         fold_auc = roc_auc(scores[y[val_idx] == 1], scores[y[val_idx] == 0])
@@ -409,7 +410,7 @@ def _average_best(model, kept: list[dict], best_eer: float, dev_x: np.ndarray, d
     return {"epochs": epochs, "dev_eer": dev_eer, "kept": "average" if kept_average else "best epoch"}
 
 
-def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None) -> tuple[object, dict]:
+def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None, clip_weights: np.ndarray | None = None) -> tuple[object, dict]:
     """One training run, keeping the weights of the epoch with the lowest dev EER.
 
     With `average_checkpoints` = K > 1 the K epochs with the lowest dev EER are also averaged
@@ -437,7 +438,7 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         return not improved and bool(patience) and epoch + 1 - kept[0]["epoch"] >= patience
 
     if model.trainable_weights:
-        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch, stop)
+        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch, stop, clip_weights)
         if not kept:  # stopped inside the first epoch: what it learnt so far
             after_epoch(len(history), float("nan"))
         best = kept[0]
@@ -506,6 +507,21 @@ def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, wi
     return train_features, dev_features, copies, speed
 
 
+def pitch_weights(cfg: TrainConfig, train_trials: Sequence, y: np.ndarray, workers: int, log: Log) -> tuple[np.ndarray | None, dict]:
+    """With `pitch_balance` set: per-clip weights under which both classes weigh the same in
+    each median-F0 band, and the card's record of the bands; otherwise (None, {})."""
+    if not cfg.pitch_balance:
+        return None, {}
+    from training.pitch import clip_pitches, pitch_balanced_weights
+
+    f0 = clip_pitches([t.path for t in train_trials], workers, log)
+    weights, bands = pitch_balanced_weights(y, f0, cfg.pitch_balance)
+    lowest = bands[1]
+    log(f"Pitch-balanced weights: {lowest['band']}, {lowest['bonafide']} real and {lowest['spoof']} spoof clips, "
+        f"weighted {lowest['bonafide_weight']:.2f} and {lowest['spoof_weight']:.2f}.")
+    return weights, {"edges_hz": list(cfg.pitch_balance), "bands": bands}
+
+
 def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> tuple[float, dict]:
     """The training-set EER, and the threshold section of the card: the dev-EER threshold, how it
     was chosen, and the training-set EER point (the wrong-speaker-mix choice) for comparison."""
@@ -569,10 +585,13 @@ def train(
     dev_x = np.stack([center_window(f, frames) for f in dev_features])
     dev_y = labels_of(dev_trials)
 
+    clip_weights, pitch_record = pitch_weights(cfg, train_trials, y, workers, log)
     if cfg.folds > 1:
-        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution, stop, progress)
+        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution, stop, progress, clip_weights)
     else:
-        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution, stop, progress)
+        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution, stop, progress, clip_weights)
+    if pitch_record:
+        fit_summary["pitch_balance"] = pitch_record
     fit_summary["stopped_early_by_user"] = bool(stop is not None and stop.is_set())
     model = plain_copy(model, distribution)
     card = {
