@@ -57,5 +57,6 @@ def test_heldout_set_is_a_readable_folder(tmp_path, monkeypatch):
     build_heldout(tmp_path, log=lambda s: None, workers=1)
     trials = read_dataset("folder", tmp_path)
     assert sum(t.label == "bonafide" for t in trials) == 6
+    assert {t.speaker for t in trials if t.label == "bonafide"} == {"alsa-utils-voice"}  # bonafide/SPEAKER/
     assert sum(t.label == "spoof" for t in trials) == 12
     assert json.loads((tmp_path / "heldout.json").read_text())["speakers"]["HO_0001"]["name"] == "alsa-utils-voice"

@@ -159,14 +159,16 @@ def test_in_the_wild(tmp_path):
 
 def test_folder(tmp_path):
     _audio(tmp_path / "bonafide" / "a.wav", 0)
+    _audio(tmp_path / "bonafide" / "carlo" / "d.wav", 3)
     _audio(tmp_path / "spoof" / "b.flac", 1)
     _audio(tmp_path / "spoof" / "piper" / "c.wav", 2)
     (tmp_path / "spoof" / "notes.txt").write_text("not audio")
     trials = read_dataset("folder", tmp_path)
-    assert [(t.path.name, t.label, t.attack, t.subset) for t in trials] == [
-        ("a.wav", "bonafide", "-", "all"), ("b.flac", "spoof", "unknown", "all"), ("c.wav", "spoof", "piper", "all")]
+    assert [(t.path.name, t.label, t.attack, t.speaker, t.subset) for t in trials] == [
+        ("a.wav", "bonafide", "-", "-", "all"), ("d.wav", "bonafide", "-", "carlo", "all"),
+        ("b.flac", "spoof", "unknown", "-", "all"), ("c.wav", "spoof", "piper", "-", "all")]
     shutil.move(str(tmp_path / "bonafide"), str(tmp_path / "eval" / "bonafide"))
-    assert [t.subset for t in read_dataset("folder", tmp_path, "eval")] == ["eval"]
+    assert [t.subset for t in read_dataset("folder", tmp_path, "eval")] == ["eval", "eval"]
     with pytest.raises(DatasetError, match="bonafide/ or spoof/"):
         read_dataset("folder", tmp_path / "eval" / "bonafide")
 

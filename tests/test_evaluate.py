@@ -150,6 +150,18 @@ def test_evaluate_folder_writes_a_consistent_report(folder_dataset, tiny_model, 
         assert (tmp_path / "report" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_bonafide_subfolder_names_the_speaker_in_the_report(folder_dataset, tiny_model, tmp_path):
+    """bonafide/SPEAKER/ (how the held-out set is written) lets the report say whose voice is rejected."""
+    data = tmp_path / "data"
+    shutil.copytree(folder_dataset / "spoof", data / "spoof")
+    shutil.copytree(folder_dataset / "bonafide", data / "bonafide" / "allison")
+    result = evaluate(str(tiny_model), "folder", data, tmp_path / "report", None, log=lambda _: None, workers=1)
+    rejected = result["bonafide_rejected_by_speaker"]
+    assert list(rejected) == ["allison"] and rejected["allison"]["count"] == 10
+    plain = evaluate(str(tiny_model), "folder", folder_dataset, None, None, log=lambda _: None, workers=1)
+    assert plain["bonafide_rejected_by_speaker"] is None
+
+
 def test_evaluate_with_asv_scores_gives_min_tdcf(folder_dataset, tiny_model, tmp_path):
     asv = tmp_path / "asv.txt"
     asv.write_text("".join(

@@ -267,7 +267,8 @@ def read_in_the_wild(root: Path, subset: str | None = None) -> list[Trial]:
 
 def read_folder(root: Path, subset: str | None = None) -> list[Trial]:
     """`bonafide/` and `spoof/` folders (optionally inside train/dev/eval). A spoof subfolder
-    names the attack; the speaker is unknown ("-")."""
+    names the attack; a bonafide subfolder names the speaker (so an evaluation can say whose
+    voice was rejected), otherwise the speaker is unknown ("-")."""
     root = Path(root)
     base = root / subset if subset else root
     if not (base / "bonafide").is_dir() and not (base / "spoof").is_dir():
@@ -280,8 +281,10 @@ def read_folder(root: Path, subset: str | None = None) -> list[Trial]:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix.lower() in AUDIO_EXTS:
                 rel = path.relative_to(folder).parts
-                attack = "-" if label == "bonafide" else (rel[0] if len(rel) > 1 else "unknown")
-                trials.append(Trial(path, label, attack, "-", subset or "all"))
+                named = rel[0] if len(rel) > 1 else ""
+                attack = "-" if label == "bonafide" else (named or "unknown")
+                speaker = (named or "-") if label == "bonafide" else "-"
+                trials.append(Trial(path, label, attack, speaker, subset or "all"))
     if not trials:
         raise DatasetError(f"{base}: the bonafide/ and spoof/ folders hold no audio files.")
     return trials

@@ -2,8 +2,8 @@
 
 Real speech from asterisk-core-sounds-it-wav, asterisk-core-sounds-ru-wav and the alsa-utils
 samples, spoofs from every family made the same way as in the corpus, through the same
-channel, written as plain `bonafide/` and `spoof/SNN/` folders (read them with the `folder`
-reader).
+channel, written as plain `bonafide/SPEAKER/` and `spoof/SNN/` folders (read them with the
+`folder` reader, which takes the speaker and the attack from those subfolders).
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ def build_heldout(
     families = [dataclasses.replace(f, splits=("eval",)) for f in usable_families(log)]
     names = sorted(speakers)
     ids = {name: f"HO_{i + 1:04d}" for i, name in enumerate(names)}
+    name_of = {sid: name for name, sid in ids.items()}
     per_split = {"train": {}, "dev": {}, "eval": dict(speakers)}
     jobs = [
         dataclasses.replace(
             job,
             dest=(
-                f"bonafide/{job.file_id}.flac"
+                f"bonafide/{name_of[job.speaker]}/{job.file_id}.flac"
                 if job.label == "bonafide"
                 else f"spoof/{job.attack}/{job.file_id}.flac"
             ),
@@ -57,7 +58,7 @@ def build_heldout(
     results = render_all(out, jobs, workers, log)
     counts = Counter(job.attack for job in jobs if results[job.file_id].ok)
     meta = {
-        "format": "folder (bonafide/, spoof/SNN/)",
+        "format": "folder (bonafide/SPEAKER/, spoof/SNN/)",
         "seed": seed,
         "counts": dict(sorted(counts.items())),
         "speakers": {
