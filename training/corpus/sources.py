@@ -13,6 +13,7 @@ from pathlib import Path
 from training.corpus.texts import asterisk_transcripts, is_speech_text
 
 SOUNDS = Path("/usr/share/asterisk/sounds")
+GCIN = Path("/usr/share/gcin-voice/ogg")  # one folder per syllable, each with 3.ogg and 5.ogg
 AUDIO_EXTS = {".wav", ".ogg", ".flac", ".gsm", ".mp3"}
 # Asterisk files that hold tones or noises, not speech (used when the transcripts are missing too).
 NON_SPEECH = frozenset({"beep", "beeperr", "ascending-2tone", "descending-2tone", "tt-monkeys"})
@@ -145,7 +146,7 @@ def _gcin() -> list[SourceClip]:
     `3.ogg` Edward Der-Hua Liu, a low male voice (median F0 about 145 Hz), `5.ogg` Chu Lo, a
     high one (about 350 Hz)."""
     readers = {"3": "gcin-liu", "5": "gcin-lo"}
-    files = _files(Path("/usr/share/gcin-voice/ogg"), {".ogg"})
+    files = _files(GCIN, {".ogg"})
     return [SourceClip(p, readers[p.stem], "gcin-voice", "zh") for p in files if p.stem in readers]
 
 
