@@ -99,7 +99,8 @@ def split_clips(
     """Per split: speaker -> clips. Speaker-disjoint when there are 3 or more speakers.
 
     Speakers named in `train_only` go to train and take no part in dealing the others, so
-    adding them changes neither which speakers dev and eval get nor their clips."""
+    adding them changes neither which speakers dev and eval get nor their clips (when they
+    are the only speakers installed, they are dealt like any, so dev and eval are not empty)."""
     result: dict[str, dict[str, list[SourceClip]]] = {s: {} for s in SPLITS}
     dealt = {name: clips for name, clips in speakers.items() if name not in train_only}
     pinned = {name: clips for name, clips in speakers.items() if name in train_only}
