@@ -50,12 +50,30 @@ def verdict_names(log: Path) -> list[str]:
     return [line.rsplit(" ", 1)[-1] for line in log.read_text().splitlines() if line.split(" ", 1)[0] in VERDICT_WORDS]
 
 
+def wait_until_stopped(pid: int, timeout: float = 5.0) -> None:
+    """Wait until every thread of `pid` is stopped (state T in /proc), so what it has written
+    and committed can no longer change while we look."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                continue  # a thread that just ended
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.001)
+    pytest.fail(f"process {pid} did not stop within {timeout} s of SIGSTOP")
+
+
 def stop_at_a_clean_point(process: subprocess.Popen, db: Path, log: Path) -> None:
     """SIGKILL the watcher, but not in the one step that cannot be atomic: between printing a
     verdict line and recording in the store that it was printed (a kill exactly there repeats
     that one line after the restart). Everywhere else the store must make the kill harmless."""
     for _ in range(200):
         process.send_signal(signal.SIGSTOP)
+        wait_until_stopped(process.pid)  # kill() only queues SIGSTOP: a thread may still print
         printed = set(verdict_names(log))
         unrecorded = {Path(path).name for path, state, announced in jobs(db) if state in ("done", "failed") and not announced}
         if not unrecorded & printed:
