@@ -90,3 +90,79 @@ def test_an_added_candidate_that_wins_on_dev_becomes_the_default(tmp_path):
     assert set(on_disk["selected"]["candidates"]) == {"lcnn-a", "fusion", "lcnn-c"}
     assert on_disk["files"]["tflite"]["bytes"] == len(b"new tflite")
     assert json.loads((tmp_path / "seed-mlp.json").read_text())["compared_with"]["default_is"] == "lcnn-c"
+
+
+def _run_of(card: dict, recipe: str) -> dict:
+    card["config"] = {"recipe": recipe}
+    return card
+
+
+def test_a_recipe_is_judged_by_the_mean_of_its_runs():
+    single = _single("a", 0.100, 0.12)
+    b_runs = [_single("b", 0.090, 0.12), _run_of(_single("b-seed2", 0.115, 0.12), "b")]  # the best single run, mean 0.1025
+    assert choose([single, *b_runs])["name"] == "a"
+    c_runs = [_single("c", 0.098, 0.12), _run_of(_single("c-seed2", 0.095, 0.12), "c")]  # mean 0.0965
+    assert choose([single, *b_runs, *c_runs])["name"] == "c-seed2"  # the better run of the winning recipe
+
+
+def test_an_added_run_is_judged_with_the_recorded_runs_of_both_recipes(tmp_path):
+    import json
+
+    from training.ship import add_candidate
+
+    old = _measured("lcnn-a", 0.107, 0.118, 0.140)
+    _shipped_default(tmp_path, old, {
+        "lcnn-a": {"dev": old["metrics"]["dev_evaluation"], "eval": old["metrics"]["eval"]},
+        "lcnn-a-again": {"dev": {"eer_unseen_attacks": 0.127, "eer": 0.118}, "eval": {"eer": 0.134}, "recipe": "lcnn-a"},
+        "lcnn-p": {"dev": {"eer_unseen_attacks": 0.110, "eer": 0.121}, "eval": {"eer": 0.125}},
+    })
+    for suffix in ("tflite", "keras"):
+        (tmp_path / f"lcnn-p-seed2.{suffix}").write_bytes(b"new " + suffix.encode())
+    # Alone, neither run of lcnn-p beats lcnn-a's 0.107; their mean (0.1125) beats lcnn-a's (0.117).
+    newcomer = _run_of({**_measured("lcnn-p-seed2", 0.115, 0.120, 0.130), "files": {}}, "lcnn-p")
+    shipped = add_candidate(newcomer, tmp_path)
+    assert (tmp_path / "default.tflite").read_bytes() == b"new tflite"
+    on_disk = json.loads((tmp_path / "default.json").read_text())
+    assert on_disk["selected"]["from"] == "lcnn-p-seed2" == shipped["selected"]["from"]
+    compared = on_disk["selected"]["last_comparison"]
+    assert compared["lcnn-p"]["runs"] == ["lcnn-p-seed2", "lcnn-p"] and compared["lcnn-p"]["dev_eer_unseen_attacks_mean"] == 0.1125
+    assert compared["lcnn-a"]["runs"] == ["lcnn-a", "lcnn-a-again"] and compared["lcnn-a"]["dev_eer_unseen_attacks_mean"] == 0.117
+    assert on_disk["selected"]["candidates"]["lcnn-p-seed2"]["recipe"] == "lcnn-p"
+    assert on_disk["selected"]["candidates"]["lcnn-a-again"]["recipe"] == "lcnn-a"
+
+
+def test_a_new_run_of_the_default_recipe_never_replaces_it(tmp_path):
+    import json
+
+    from training.ship import add_candidate
+
+    old = _measured("lcnn-a", 0.107, 0.118, 0.140)
+    _shipped_default(tmp_path, old, {"lcnn-a": {"dev": old["metrics"]["dev_evaluation"], "eval": old["metrics"]["eval"]}})
+    newcomer = _run_of(_measured("lcnn-a-seed2", 0.090, 0.100, 0.120), "lcnn-a")
+    add_candidate(newcomer, tmp_path)
+    on_disk = json.loads((tmp_path / "default.json").read_text())
+    assert on_disk["selected"]["from"] == "lcnn-a" and (tmp_path / "default.tflite").read_bytes() == b"old tflite"
+    assert on_disk["selected"]["last_comparison"]["lcnn-a"]["runs"] == ["lcnn-a-seed2", "lcnn-a"]
+
+
+def test_a_run_must_follow_its_recipe_but_for_the_seed(tmp_path, monkeypatch):
+    import json
+
+    import pytest
+
+    from training import config as config_mod
+
+    monkeypatch.setattr(config_mod, "CONFIG_DIR", tmp_path)
+    base = json.loads((config_mod.Path(config_mod.__file__).parent / "configs" / "lcnn-logspec-excite-seed1.json").read_text())
+    (tmp_path / "first.json").write_text(json.dumps({**base, "name": "first"}))
+    (tmp_path / "again.json").write_text(json.dumps({**base, "name": "again", "seed": 7, "description": "x", "recipe": "first"}))
+    assert config_mod.load_config("again").recipe == "first"
+    (tmp_path / "other.json").write_text(json.dumps({**base, "name": "other", "seed": 7, "epochs": 3, "recipe": "first"}))
+    with pytest.raises(config_mod.ConfigError, match="only in its seed, but epochs differ"):
+        config_mod.load_config("other")
+    (tmp_path / "chain.json").write_text(json.dumps({**base, "name": "chain", "recipe": "again"}))
+    with pytest.raises(config_mod.ConfigError, match="itself a run of first"):
+        config_mod.load_config("chain")
+    (tmp_path / "lost.json").write_text(json.dumps({**base, "name": "lost", "recipe": "nowhere"}))
+    with pytest.raises(config_mod.ConfigError, match="names no usable config"):
+        config_mod.load_config("lost")

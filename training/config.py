@@ -45,6 +45,9 @@ class TrainConfig:
     # Median-F0 band edges in Hz; when given, both classes weigh the same in every band
     # (training/pitch.py), so a voice's pitch cannot stand in for its label.
     pitch_balance: list = field(default_factory=list)
+    # The config this one is another run of (differing only in name, description and seed), so
+    # ship.py can judge the recipe by the mean of its runs; "" means a recipe of its own.
+    recipe: str = ""
     source: str = ""
 
     @property
@@ -62,8 +65,11 @@ _TYPES = {
     "name": str, "architecture": str, "description": str, "architecture_params": dict, "optimizer": dict,
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
-    "loss": dict, "average_checkpoints": int, "pitch_balance": list,
+    "loss": dict, "average_checkpoints": int, "pitch_balance": list, "recipe": str,
 }
+
+# What may differ between two runs of one recipe.
+RUN_KEYS = ("name", "description", "seed", "recipe", "source")
 
 
 def resolve_config(config: str | Path) -> Path:
@@ -125,10 +131,31 @@ def load_config(config: str | Path) -> TrainConfig:
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})
-    return TrainConfig(
+    config = TrainConfig(
         features=features,
         window_seconds=float(window.get("seconds", 4.0)),
         hop_seconds=float(window.get("hop_seconds", window.get("seconds", 4.0) / 2)),
         source=str(path),
         **values,
     )
+    if config.recipe:
+        check_same_recipe(config, path.name)
+    return config
+
+
+def check_same_recipe(config: TrainConfig, file_name: str) -> None:
+    """Refuse a config that calls itself a run of a recipe it does not follow to the letter.
+
+    Only the seed (with name and description) may differ; anything else would make the mean
+    of the runs a mean over different experiments.
+    """
+    try:
+        recipe = load_config(config.recipe)
+    except ConfigError as error:
+        raise ConfigError(f"{file_name}: 'recipe' names no usable config ({error})") from None
+    if recipe.recipe:
+        raise ConfigError(f"{file_name}: 'recipe' must name the first run of a recipe; {config.recipe} is itself a run of {recipe.recipe}.")
+    mine, theirs = config.to_dict(), recipe.to_dict()
+    differing = sorted(k for k in mine if k not in RUN_KEYS and mine[k] != theirs[k])
+    if differing:
+        raise ConfigError(f"{file_name}: a run of {config.recipe} may differ from it only in its seed, but {', '.join(differing)} differ.")
