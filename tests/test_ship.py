@@ -29,6 +29,13 @@ def test_a_fusion_is_judged_on_its_cross_fitted_dev_numbers():
     assert choose([_single("lcnn", 0.17, 0.17), _fused("fusion", 0.10, 0.16, 0.15)])["name"] == "fusion"
 
 
+def test_a_mean_of_runs_is_judged_on_its_dev_evaluation():
+    mean = _single("runs-mean", 0.09, 0.10)
+    mean["training"] = {"fusion": {"fitted_on": "nothing", "bias": 0.0}}
+    assert selection_key(mean) == (0.09, 0.10)
+    assert choose([_single("lcnn", 0.10, 0.11), mean])["name"] == "runs-mean"
+
+
 def test_every_candidate_has_a_config_and_the_fused_ones_are_candidates():
     from training.config import load_config
     from training.ship import BASELINE, CANDIDATES, FUSION

@@ -139,18 +139,21 @@ def load_config(config: str | Path) -> TrainConfig:
         **values,
     )
     if config.recipe:
-        check_same_recipe(config, path.name)
+        check_same_recipe(config, path)
     return config
 
 
-def check_same_recipe(config: TrainConfig, file_name: str) -> None:
+def check_same_recipe(config: TrainConfig, path: Path) -> None:
     """Refuse a config that calls itself a run of a recipe it does not follow to the letter.
 
     Only the seed (with name and description) may differ; anything else would make the mean
-    of the runs a mean over different experiments.
+    of the runs a mean over different experiments. The recipe is looked for beside the config
+    first, then among the shipped configs.
     """
+    file_name = path.name
+    beside = path.parent / f"{config.recipe}.json"
     try:
-        recipe = load_config(config.recipe)
+        recipe = load_config(beside if beside.exists() else config.recipe)
     except ConfigError as error:
         raise ConfigError(f"{file_name}: 'recipe' names no usable config ({error})") from None
     if recipe.recipe:

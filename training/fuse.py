@@ -11,6 +11,10 @@ The weights come from a logistic regression on the members' dev scores. Dev is t
 where the threshold and the calibration are chosen, from the exported file, as train.py
 does; because the weights were fitted on dev too, the card also gives the dev EER of weights
 fitted on the other half of the dev speakers (cross-fitted), which is what `ship` compares.
+
+With `mean` (for runs of one recipe, which differ only by chance) nothing is fitted: the score
+is the plain mean of the members' logits, so the fused model's dev numbers compare directly
+with any single model's, and averaging the runs takes out part of what chance put into each.
 """
 
 from __future__ import annotations
@@ -159,9 +163,11 @@ def fuse(
     models_dir: Path | None = None,
     band: float = 0.5,
     workers: int = 0,
+    mean: bool = False,
     log: Log = print,
 ) -> dict:
-    """Fuse the named models (cards in `models_dir`), export NAME.* and return the card."""
+    """Fuse the named models (cards in `models_dir`), export NAME.* and return the card.
+    `mean`: equal weights and no bias instead of weights fitted on dev."""
     from training.datasets import read_dataset
     from training.export import write_card, write_model_files
     from training.feature_cache import features_for
@@ -185,10 +191,15 @@ def fuse(
     dev_y = labels_of(dev_trials)
     log(f"Fusing {', '.join(c.name for c in cards)} on {len(dev_trials)} dev clips.")
     member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
-    weights, bias = fit_weights(member_dev, dev_y)
-    seen_attacks = {str(t.attack) for t in train_trials if t.label != "bonafide"}
-    crossed = cross_fitted_eers(cross_fitted_scores(member_dev, dev_y, [str(t.speaker) for t in dev_trials]), dev_y,
-                                [str(t.attack) for t in dev_trials], seen_attacks)
+    if mean:
+        weights, bias, crossed = np.full(len(cards), 1.0 / len(cards)), 0.0, {}
+        how = {"fitted_on": "nothing", "method": "mean of the members' logits"}
+    else:
+        weights, bias = fit_weights(member_dev, dev_y)
+        seen_attacks = {str(t.attack) for t in train_trials if t.label != "bonafide"}
+        crossed = cross_fitted_eers(cross_fitted_scores(member_dev, dev_y, [str(t.speaker) for t in dev_trials]), dev_y,
+                                    [str(t.attack) for t in dev_trials], seen_attacks)
+        how = {"fitted_on": "dev", "method": "logistic regression on the members' clip scores"}
 
     quiet_tensorflow()
     from training.architectures import load_model
@@ -204,7 +215,8 @@ def fuse(
         "name": out_name,
         "architecture": "fusion",
         "description": "Score-level fusion in one network of " + ", ".join(c.name for c in cards)
-                       + ": each member's window logit, weighted by a logistic regression fitted on dev.",
+                       + (": the mean of the members' window logits." if mean
+                          else ": each member's window logit, weighted by a logistic regression fitted on dev."),
         "parameters": int(model.count_params()),
         "features": full.to_dict(),
         "window": {"seconds": window_seconds, "hop_seconds": hop_seconds, "frames": frames},
@@ -222,8 +234,7 @@ def fuse(
             "train": data_summary(train_trials, dataset_kind, data_dir, ids=True),
             "dev": data_summary(dev_trials, dataset_kind, data_dir),
         },
-        "training": {"fusion": {"bias": bias, "fitted_on": "dev", "method": "logistic regression on the members' clip scores",
-                                **crossed}},
+        "training": {"fusion": {"bias": bias, **how, **crossed}},
         "metrics": {},
         "files": {},
         "config": {"members": [c.name for c in cards]},
@@ -237,14 +248,17 @@ def fuse(
     train_features = features_for([t.path for t in train_trials], full, window_samples, workers, log, dtype="float16")
     train_eer, card["threshold"] = _threshold_card(detector, train_features, labels_of(train_trials), dev_scores, dev_y, train_trials, dev_trials)
     del train_features
-    card["threshold"]["method"] += " (fusion weights fitted on the same dev clips)"
+    if not mean:
+        card["threshold"]["method"] += " (fusion weights fitted on the same dev clips)"
     card["calibration"] = calibrate(dev_scores, dev_y)
     card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": "the training clips themselves (seen speakers)"}
     card["metrics"]["dev"] = {"eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]), "auc": roc_auc(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
-                              "eer_cross_fitted": crossed["dev_eer_cross_fitted"], "clips": len(dev_trials), "speakers": len({t.speaker for t in dev_trials})}
+                              "clips": len(dev_trials), "speakers": len({t.speaker for t in dev_trials})}
+    if crossed:
+        card["metrics"]["dev"]["eer_cross_fitted"] = crossed["dev_eer_cross_fitted"]
     write_card(card, models_dir)
-    log(f"Fusion done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent "
-        f"({crossed['dev_eer_cross_fitted'] * 100:.1f} with weights from the other dev speakers). Saved as {out_name}.")
+    crossed_note = f" ({crossed['dev_eer_cross_fitted'] * 100:.1f} with weights from the other dev speakers)" if crossed else ""
+    log(f"Fusion done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent{crossed_note}. Saved as {out_name}.")
     return card
 
 
@@ -260,10 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, metavar="DIR")
     parser.add_argument("--band", type=float, default=0.5, metavar="B", help="uncertainty band around the threshold")
     parser.add_argument("--workers", type=int, default=0, metavar="N")
+    parser.add_argument("--mean", action="store_true", help="average the members' logits (runs of one recipe) instead of fitting weights on dev")
     args = parser.parse_args(argv)
     try:
         fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,
-             workers=args.workers, log=lambda line: print(line, flush=True))
+             workers=args.workers, mean=args.mean, log=lambda line: print(line, flush=True))
     except (FusionError, DatasetError) as error:
         print(error, flush=True)
         return 1

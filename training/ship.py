@@ -149,10 +149,11 @@ def _line(name: str, result: dict) -> str:
 
 
 def selection_key(card: dict) -> tuple[float, float]:
-    """Dev EER on the attacks unseen in training, then overall dev EER. A fused model's weights
-    were fitted on dev, so its key is the cross-fitted one (weights from the other dev speakers)."""
+    """Dev EER on the attacks unseen in training, then overall dev EER. A fused model whose weights
+    were fitted on dev is judged by its cross-fitted key (weights from the other dev speakers);
+    a mean of runs fitted nothing, so its dev evaluation stands like a single model's."""
     fusion = card.get("training", {}).get("fusion")
-    if fusion:
+    if fusion and "dev_eer_cross_fitted" in fusion:
         unseen = fusion.get("dev_eer_unseen_attacks_cross_fitted")
         return (unseen if unseen is not None else fusion["dev_eer_cross_fitted"], fusion["dev_eer_cross_fitted"])
     dev = card["metrics"]["dev_evaluation"]
