@@ -45,6 +45,15 @@ def test_every_candidate_has_a_config_and_the_fused_ones_are_candidates():
     assert set(FUSION) <= set(CANDIDATES) and len(FUSION) >= 2
 
 
+def test_a_mean_of_runs_averages_candidates_of_one_recipe():
+    from training.config import load_config
+    from training.ship import CANDIDATES, RUN_MEANS
+
+    for runs in RUN_MEANS.values():
+        assert set(runs) <= set(CANDIDATES) and len(runs) >= 2
+        assert len({load_config(name).recipe or name for name in runs}) == 1
+
+
 def _measured(name: str, unseen: float, overall: float, eval_eer: float) -> dict:
     card = _single(name, unseen, overall)
     card["metrics"]["eval"] = {"eer": eval_eer}

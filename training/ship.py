@@ -37,9 +37,12 @@ from spoofvoice.paths import MODELS_DIR
 # these machines have (its log spectrum, group delay and IF planes, and a channel copy of each).
 # lcnn-logspec and lcnn-logspec-seed1 (the spectrum without the excitation columns) lost to
 # lcnn-logspec-excite on dev and eval alike; their configs stay for the ablation.
-CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc")
+PITCH_RUNS = ("lcnn-logspec-excite-gcin-pitch", "lcnn-logspec-excite-gcin-pitch-seed2", "lcnn-logspec-excite-gcin-pitch-seed3")
+CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc", *PITCH_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
 FUSION_NAME = "fusion-lcnn"
+# Runs of one recipe averaged into one network (fuse --mean), which competes too when all its runs are candidates.
+RUN_MEANS: dict[str, tuple[str, ...]] = {"lcnn-logspec-excite-gcin-pitch-mean3": PITCH_RUNS}
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
 
@@ -97,14 +100,16 @@ def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, repor
     return evaluate_card(card_path, kind, data, reports, retrain, timings)
 
 
-def fuse_and_evaluate(members: list[str], kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool) -> dict:
-    """Fuse trained candidates into one network (training/fuse.py), then evaluate it like the others."""
-    card_path = models_dir / f"{FUSION_NAME}.json"
+def fuse_and_evaluate(members: list[str], kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool,
+                      name: str = FUSION_NAME, mean: bool = False) -> dict:
+    """Fuse trained candidates into one network (training/fuse.py; `mean`: the plain mean of runs
+    of one recipe), then evaluate it like the others."""
+    card_path = models_dir / f"{name}.json"
     timings = {}
     if retrain or not card_path.exists():
         start = time.monotonic()
         command = [sys.executable, "-m", "training.fuse", "--members", *members, "--dataset", kind, "--data", str(data),
-                   "--models-dir", str(models_dir), "--out", FUSION_NAME]
+                   "--models-dir", str(models_dir), "--out", name, *(["--mean"] if mean else [])]
         if subprocess.run(command, check=False).returncode != 0:
             raise SystemExit("Fusing the candidates failed; see the lines above.")
         timings["fuse_s"] = round(time.monotonic() - start, 1)
@@ -314,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     fused = [n for n in args.fusion if n in args.candidates]
     if len(fused) >= 2:
         cards.append(fuse_and_evaluate(fused, args.dataset, args.data, args.models_dir, args.reports, not args.reuse))
+    for name, runs in RUN_MEANS.items():
+        if set(runs) <= set(args.candidates):
+            cards.append(fuse_and_evaluate(list(runs), args.dataset, args.data, args.models_dir, args.reports, not args.reuse, name, mean=True))
     baseline = None if args.no_baseline else train_and_evaluate(BASELINE, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
     best = choose(cards)
     ship_default(best, baseline, args.models_dir, cards)
