@@ -238,9 +238,10 @@ def _recorded(name: str, record: dict) -> dict:
     return card
 
 
-def _recipe_record(recipe: str, names: list[str], keys: list[tuple[float, float]]) -> dict:
-    unseen, overall = recipe_key(keys)
-    return {"runs": names, "dev_eer_unseen_attacks_mean": round(unseen, 6), "dev_eer_mean": round(overall, 6)}
+def _recipe_record(runs: dict[str, tuple[float, float]]) -> dict:
+    """What the default card says of a recipe it compared: its runs and their mean dev key."""
+    unseen, overall = recipe_key(list(runs.values()))
+    return {"runs": list(runs), "dev_eer_unseen_attacks_mean": round(unseen, 6), "dev_eer_mean": round(overall, 6)}
 
 
 def add_candidate(card: dict, models_dir: Path) -> dict:
@@ -264,9 +265,9 @@ def add_candidate(card: dict, models_dir: Path) -> dict:
         n: selection_key(_recorded(n, e)) for n, e in earlier.items() if _recipe_of_entry(n, e) == challenger}
     holder_runs = {source: selection_key(default)} | {
         n: selection_key(_recorded(n, e)) for n, e in earlier.items() if _recipe_of_entry(n, e) == holder and n != source}
-    comparison = {challenger: _recipe_record(challenger, list(challenger_runs), list(challenger_runs.values()))}
+    comparison = {challenger: _recipe_record(challenger_runs)}
     if challenger != holder:
-        comparison[holder] = _recipe_record(holder, list(holder_runs), list(holder_runs.values()))
+        comparison[holder] = _recipe_record(holder_runs)
     # A new run of the default's own recipe only adds to its mean. Otherwise the challenger's
     # newest run is shipped: it is the one whose files are at hand, and choosing among runs of
     # one recipe on dev would bring back the chance the mean takes out.
