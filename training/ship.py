@@ -172,10 +172,6 @@ def recipe_of(card: dict) -> str:
     return card.get("config", {}).get("recipe") or card.get("selected", {}).get("from") or card["name"]
 
 
-def _recipe_of_entry(name: str, entry: dict) -> str:
-    return entry.get("recipe") or name
-
-
 def recipe_key(keys: list[tuple[float, float]]) -> tuple[float, float]:
     """The mean of the runs' selection keys: one retraining moves dev EER by up to 2 points
     (measured 2026-12-03), so a recipe is judged by all its runs, not by its luckiest one."""
@@ -238,6 +234,12 @@ def _recorded(name: str, record: dict) -> dict:
     return card
 
 
+def _recorded_runs(earlier: dict, recipe: str, skip: str = "") -> dict[str, tuple[float, float]]:
+    """The dev keys of the recorded runs of `recipe` (but `skip`, already counted)."""
+    runs = {name: _recorded(name, entry) for name, entry in earlier.items() if name != skip}
+    return {name: selection_key(run) for name, run in runs.items() if recipe_of(run) == recipe}
+
+
 def _recipe_record(runs: dict[str, tuple[float, float]]) -> dict:
     """What the default card says of a recipe it compared: its runs and their mean dev key."""
     unseen, overall = recipe_key(list(runs.values()))
@@ -261,10 +263,8 @@ def add_candidate(card: dict, models_dir: Path) -> dict:
     baseline = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.exists() else None
     source = record.get("from", default["name"])
     challenger, holder = recipe_of(card), recipe_of(default)
-    challenger_runs = {card["name"]: selection_key(card)} | {
-        n: selection_key(_recorded(n, e)) for n, e in earlier.items() if _recipe_of_entry(n, e) == challenger}
-    holder_runs = {source: selection_key(default)} | {
-        n: selection_key(_recorded(n, e)) for n, e in earlier.items() if _recipe_of_entry(n, e) == holder and n != source}
+    challenger_runs = {card["name"]: selection_key(card)} | _recorded_runs(earlier, challenger)
+    holder_runs = {source: selection_key(default)} | _recorded_runs(earlier, holder, skip=source)
     comparison = {challenger: _recipe_record(challenger_runs)}
     if challenger != holder:
         comparison[holder] = _recipe_record(holder_runs)
