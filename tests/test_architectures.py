@@ -62,3 +62,21 @@ def test_fused_input_feeds_members_with_and_without_excitation(real_speech):
         np.testing.assert_allclose(rebuilt, extract(samples, member), rtol=1e-3, atol=1e-3)  # float32 exp and log
     with pytest.raises(FusionError, match="excitation"):
         member_adapter(spec, mel, "m")
+
+
+def test_lcnn_stem_pool_pair_pools_time_and_frequency_apart():
+    """`stem_pool: [2, 1]` halves time only, so the embedding sees twice the frequency bins."""
+    from training.architectures import build
+
+    x = _window(np.random.default_rng(2), frames=64, spectral=64)
+    square = build("lcnn", (64, 67), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2)
+    fine = build("lcnn", (64, 67), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=[2, 1])
+
+    def embedding_inputs(model) -> int:
+        return next(layer for layer in model.layers if layer.__class__.__name__ == "Dense").kernel.shape[0]
+
+    assert embedding_inputs(square) == 8 * (64 // 2 // 2 // 2)
+    assert embedding_inputs(fine) == 8 * (64 // 2 // 2)
+    assert fine.predict(x, verbose=0).shape == (2, 1)
+    with pytest.raises(ValueError, match="stem_pool"):
+        build("lcnn", (64, 67), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=[2, 0])

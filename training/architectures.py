@@ -9,7 +9,7 @@ the exported .tflite needs nothing but the raw features from `spoofvoice.feature
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -302,7 +302,7 @@ def lcnn(
     embedding: int = 128,
     dropout: float = 0.5,
     stem_kernel: int = 5,
-    stem_pool: int = 1,
+    stem_pool: int | Sequence[int] = 1,
     pooling: str = "mean",
     planes: int = 1,
     excitation_dims: int = 0,
@@ -313,7 +313,9 @@ def lcnn(
 
     Frames are treated as an image (time x feature). A strided MFM convolution halves both
     axes (two cores must train it), and `stem_pool` > 1 max-pools once more, so a
-    high-resolution log spectrum costs about what 40 mel bands do. Each block is then a 1x1
+    high-resolution log spectrum costs about what 40 mel bands do. A pair `[time, frequency]`
+    pools the two axes apart: `[2, 1]` keeps every other bin of the strided stem, so harmonics
+    100 Hz apart stay resolved (at twice the cost of the blocks). Each block is then a 1x1
     MFM convolution and a 3x3 MFM convolution with batch normalisation, with max pooling
     between blocks. A per-frame MFM embedding is pooled over time: its mean, or with
     `pooling="mean+std"` its mean and standard deviation, so that a change along the clip
@@ -345,8 +347,11 @@ def lcnn(
     x = keras.layers.Permute((1, 3, 2))(x)
     x = keras.layers.Conv2D(2 * widths[0], stem_kernel, strides=2, padding="same")(x)
     x = mfm()(x)
-    if stem_pool > 1:
-        x = keras.layers.MaxPooling2D(stem_pool)(x)
+    pool = (stem_pool, stem_pool) if isinstance(stem_pool, int) else tuple(int(n) for n in stem_pool)
+    if len(pool) != 2 or min(pool) < 1:
+        raise ValueError(f"stem_pool must be a positive number or [time, frequency], not {stem_pool!r}")
+    if pool != (1, 1):
+        x = keras.layers.MaxPooling2D(pool)(x)
     previous = widths[0]
     for width in widths[1:]:
         x = keras.layers.Conv2D(2 * previous, 1)(x)
