@@ -45,13 +45,24 @@ def test_every_candidate_has_a_config_and_the_fused_ones_are_candidates():
     assert set(FUSION) <= set(CANDIDATES) and len(FUSION) >= 2
 
 
-def test_a_mean_of_runs_averages_candidates_of_one_recipe():
-    from training.config import load_config
+def test_a_mean_of_runs_averages_candidates_of_one_recipe_or_one_setting_apart():
+    import json
+
+    from training.config import resolve_config
     from training.ship import CANDIDATES, RUN_MEANS
+
+    def settings(name: str) -> dict:
+        raw = json.loads(resolve_config(name).read_text(encoding="utf-8"))
+        return {k: v for k, v in raw.items() if k not in ("name", "description", "seed", "recipe")}
 
     for runs in RUN_MEANS.values():
         assert set(runs) <= set(CANDIDATES) and len(runs) >= 2
-        assert len({load_config(name).recipe or name for name in runs}) == 1
+        first = settings(runs[0])
+        for name in runs[1:]:
+            other = settings(name)
+            assert {k for k in first if first[k] != other.get(k)} <= {"architecture_params"}, name
+            changed = {k for k, v in first["architecture_params"].items() if other["architecture_params"].get(k) != v}
+            assert len(changed) <= 1 and set(other["architecture_params"]) == set(first["architecture_params"]), name
 
 
 def _measured(name: str, unseen: float, overall: float, eval_eer: float) -> dict:

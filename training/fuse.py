@@ -12,9 +12,10 @@ where the threshold and the calibration are chosen, from the exported file, as t
 does; because the weights were fitted on dev too, the card also gives the dev EER of weights
 fitted on the other half of the dev speakers (cross-fitted), which is what `ship` compares.
 
-With `mean` (for runs of one recipe, which differ only by chance) nothing is fitted: the score
-is the plain mean of the members' logits, so the fused model's dev numbers compare directly
-with any single model's, and averaging the runs takes out part of what chance put into each.
+With `mean` (for runs of one recipe, which differ only by chance, or runs and a variant one
+setting apart) nothing is fitted: the score is the plain mean of the members' logits, so the
+fused model's dev numbers compare directly with any single model's, and averaging the runs
+takes out part of what chance put into each.
 """
 
 from __future__ import annotations
@@ -274,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, metavar="DIR")
     parser.add_argument("--band", type=float, default=0.5, metavar="B", help="uncertainty band around the threshold")
     parser.add_argument("--workers", type=int, default=0, metavar="N")
-    parser.add_argument("--mean", action="store_true", help="average the members' logits (runs of one recipe) instead of fitting weights on dev")
+    parser.add_argument("--mean", action="store_true", help="average the members' logits (runs of one recipe, or variants one setting apart) instead of fitting weights on dev")
     args = parser.parse_args(argv)
     try:
         fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,

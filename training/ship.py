@@ -38,11 +38,18 @@ from spoofvoice.paths import MODELS_DIR
 # lcnn-logspec and lcnn-logspec-seed1 (the spectrum without the excitation columns) lost to
 # lcnn-logspec-excite on dev and eval alike; their configs stay for the ablation.
 PITCH_RUNS = ("lcnn-logspec-excite-gcin-pitch", "lcnn-logspec-excite-gcin-pitch-seed2", "lcnn-logspec-excite-gcin-pitch-seed3")
-CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc", *PITCH_RUNS)
+FINE = "lcnn-logspec-excite-gcin-pitch-fine"  # the pitch recipe with the stem pooling time only
+CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
+              *PITCH_RUNS, FINE)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
 FUSION_NAME = "fusion-lcnn"
-# Runs of one recipe averaged into one network (fuse --mean), which competes too when all its runs are candidates.
-RUN_MEANS: dict[str, tuple[str, ...]] = {"lcnn-logspec-excite-gcin-pitch-mean3": PITCH_RUNS}
+# Models averaged into one network with nothing fitted on dev (fuse --mean): runs of one recipe,
+# or runs and a variant that changes one architecture setting. Each competes too when all its
+# members are candidates.
+RUN_MEANS: dict[str, tuple[str, ...]] = {
+    "lcnn-logspec-excite-gcin-pitch-mean3": PITCH_RUNS,
+    "lcnn-logspec-excite-gcin-pitch-mean4": (*PITCH_RUNS, FINE),
+}
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
 
