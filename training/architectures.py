@@ -314,8 +314,9 @@ def lcnn(
     Frames are treated as an image (time x feature). A strided MFM convolution halves both
     axes (two cores must train it), and `stem_pool` > 1 max-pools once more, so a
     high-resolution log spectrum costs about what 40 mel bands do. A pair `[time, frequency]`
-    pools the two axes apart: `[2, 1]` keeps every other bin of the strided stem, so harmonics
-    100 Hz apart stay resolved (at twice the cost of the blocks). Each block is then a 1x1
+    pools the two axes apart: `[2, 1]` pools time only, so every row of the strided stem (62.5
+    Hz apart on a 512-point spectrum, not 125) reaches the blocks and harmonics 100 Hz apart
+    stay resolved, at twice the cost of the blocks. Each block is then a 1x1
     MFM convolution and a 3x3 MFM convolution with batch normalisation, with max pooling
     between blocks. A per-frame MFM embedding is pooled over time: its mean, or with
     `pooling="mean+std"` its mean and standard deviation, so that a change along the clip
