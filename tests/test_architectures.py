@@ -80,3 +80,24 @@ def test_lcnn_stem_pool_pair_pools_time_and_frequency_apart():
     assert fine.predict(x, verbose=0).shape == (2, 1)
     with pytest.raises(ValueError, match="stem_pool"):
         build("lcnn", (64, 67), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=[2, 0])
+
+
+def test_lcnn_max_pooling_keeps_each_channels_peak_over_time():
+    """`pooling: "mean+std+max"` pools [mean, deviation, maximum] of the frame embeddings,
+    so one frame that stands out moves the pooled vector by its own size, not 1/frames of it."""
+    import keras
+
+    from training.architectures import build
+
+    x = _window(np.random.default_rng(3), frames=64, spectral=32)
+    model = build("lcnn", (64, 35), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2, pooling="mean+std+max")
+    pooled = model.get_layer("mean_std_max_over_time")
+    probe = keras.Model(model.input, [model.get_layer("max_over_time").input, pooled.output])
+    frames, vector = (np.asarray(a) for a in probe.predict(x, verbose=0))
+    width = frames.shape[-1]
+    assert vector.shape == (2, 3 * width)
+    np.testing.assert_allclose(vector[:, :width], frames.mean(axis=1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(vector[:, 2 * width :], frames.max(axis=1), rtol=1e-5, atol=1e-6)
+    assert model.predict(x, verbose=0).shape == (2, 1)
+    with pytest.raises(ValueError, match="mean\\+std\\+max"):
+        build("lcnn", (64, 35), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2, pooling="median")

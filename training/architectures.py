@@ -15,6 +15,7 @@ import numpy as np
 
 Builder = Callable[..., "object"]
 ARCHITECTURES: dict[str, Builder] = {}
+POOLINGS = ("mean", "mean+std", "mean+std+max")  # how the LCNN summarises its frames over time
 
 
 def register(name: str) -> Callable[[Builder], Builder]:
@@ -320,7 +321,9 @@ def lcnn(
     MFM convolution and a 3x3 MFM convolution with batch normalisation, with max pooling
     between blocks. A per-frame MFM embedding is pooled over time: its mean, or with
     `pooling="mean+std"` its mean and standard deviation, so that a change along the clip
-    (a splice, a jump in pitch) can move the score. With `planes` > 1 each frame holds that
+    (a splice, a jump in pitch) can move the score; `"mean+std+max"` adds each channel's
+    maximum over the window, so that one brief event (a single splice among two seconds of
+    real speech, a smeared onset) is not averaged away. With `planes` > 1 each frame holds that
     many bin-sized planes (log spectrum, group delay...), stacked as image channels.
 
     With `excitation_dims` > 0 the last columns of each frame are the LPC-residual excitation
@@ -333,8 +336,8 @@ def lcnn(
     """
     import keras
 
-    if pooling not in ("mean", "mean+std"):
-        raise ValueError(f"unknown pooling {pooling!r}; use mean or mean+std")
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; use {', '.join(POOLINGS)}")
     layers = _layers()
     mfm = layers["MaxFeatureMap"]
     inputs = keras.Input(shape=input_shape, name="features")
@@ -370,8 +373,12 @@ def lcnn(
     x = mfm()(x)
     if pooling == "mean":
         x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
+    elif pooling == "mean+std":
+        x = layers["MeanStdPooling"](name="mean_std_over_time")(x)
     else:
-        x = _layers()["MeanStdPooling"](name="mean_std_over_time")(x)
+        statistics = layers["MeanStdPooling"](name="mean_std_over_time")(x)
+        peaks = keras.layers.GlobalMaxPooling1D(name="max_over_time")(x)
+        x = keras.layers.Concatenate(name="mean_std_max_over_time")([statistics, peaks])
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.Dropout(dropout)(x)
     if excitation_dims:
