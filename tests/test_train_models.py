@@ -92,6 +92,9 @@ def test_card_records_training_coverage_and_threshold(tiny_runs, small_corpus): 
     assert pitch["edges_hz"] == [120, 200] and [b["band"] for b in pitch["bands"]][1] == "below 120 Hz"
     assert sum(b["bonafide"] + b["spoof"] for b in pitch["bands"]) == len(train)
     assert "Pitch-balanced weights: below 120 Hz" in tiny_runs["logs"][0]
+    attack = card["training"]["attack_weights"]  # Griffin-Lim clips count twice, spoofs keep their total
+    assert attack["factors"] == {"S04": 2.0} and 0.0 < attack["share_of_spoof_weight"]["S04"] < 1.0
+    assert "Attack weights: S04 2 times (" in tiny_runs["logs"][0]
 
 
 def test_litert_matches_keras_on_50_clips(tiny_runs, small_corpus):  # noqa: F811

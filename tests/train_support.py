@@ -27,6 +27,7 @@ TINY_LCNN = {
     "early_stopping_patience": 0,
     "average_checkpoints": 2,
     "pitch_balance": [120, 200],
+    "attack_weights": {"S04": 2.0},
     "augmentation": {"crop": True, "gain_db": 6.0, "channel_copies": 1, "channel_probability": 0.5,
                      "time_masks": 1, "time_mask_frames": 10, "freq_masks": 1, "freq_mask_bins": 4},
 }

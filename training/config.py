@@ -45,6 +45,9 @@ class TrainConfig:
     # Median-F0 band edges in Hz; when given, both classes weigh the same in every band
     # (training/pitch.py), so a voice's pitch cannot stand in for its label.
     pitch_balance: list = field(default_factory=list)
+    # Attack family -> factor on its training clips' weight (say {"S04": 2.0}), the spoof class
+    # keeping its total weight (in each pitch band too), so families it fits worst count more.
+    attack_weights: dict = field(default_factory=dict)
     # The config this one is another run of (differing only in name, description and seed), so
     # ship.py can judge the recipe by the mean of its runs; "" means a recipe of its own.
     recipe: str = ""
@@ -66,6 +69,7 @@ _TYPES = {
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
     "loss": dict, "average_checkpoints": int, "pitch_balance": list, "recipe": str,
+    "attack_weights": dict,
 }
 
 # What may differ between two runs of one recipe.
@@ -128,6 +132,9 @@ def load_config(config: str | Path) -> TrainConfig:
     edges = values.get("pitch_balance", [])
     if not all(isinstance(e, (int, float)) and not isinstance(e, bool) and e > 0 for e in edges) or list(edges) != sorted(set(edges)):
         raise ConfigError(f"{path.name}: 'pitch_balance' must list increasing pitches in Hz, like [100, 130, 170, 220].")
+    factors = values.get("attack_weights", {})
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in factors.values()) or "-" in factors:
+        raise ConfigError(f"{path.name}: 'attack_weights' must map attack families to positive numbers, like {{\"S04\": 2.0}}.")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})

@@ -201,6 +201,21 @@ def sample_weights(y: np.ndarray, use_weights: bool) -> np.ndarray:
     return np.array([weights[int(v)] for v in y], dtype=np.float32)
 
 
+def attack_weighted(weights: np.ndarray, y: np.ndarray, attacks: Sequence[str], factors: dict, groups: np.ndarray | None = None) -> np.ndarray:
+    """Spoof clips of the families in `factors` count that many times more, and the spoofs of
+    each group (a pitch band, or all when `groups` is None) are rescaled to keep their total, so
+    the families a model fits worst weigh more without moving the balance of the classes."""
+    out = np.asarray(weights, dtype=np.float64).copy()
+    groups = np.zeros(len(y), dtype=int) if groups is None else np.asarray(groups)
+    scale = np.array([float(factors.get(a, 1.0)) if label == 0 else 1.0 for a, label in zip(attacks, y, strict=True)])
+    for group in np.unique(groups):
+        spoof = (groups == group) & (np.asarray(y) == 0)
+        scaled = out[spoof] * scale[spoof]
+        if scaled.sum() > 0:
+            out[spoof] = scaled * out[spoof].sum() / scaled.sum()
+    return out.astype(np.float32)
+
+
 # --------------------------------------------------------------------------- fitting
 
 
@@ -507,19 +522,36 @@ def _features(cfg: TrainConfig, train_trials: Sequence, dev_trials: Sequence, wi
     return train_features, dev_features, copies, speed
 
 
-def pitch_weights(cfg: TrainConfig, train_trials: Sequence, y: np.ndarray, workers: int, log: Log) -> tuple[np.ndarray | None, dict]:
+def pitch_weights(cfg: TrainConfig, train_trials: Sequence, y: np.ndarray, workers: int, log: Log) -> tuple[np.ndarray | None, dict, np.ndarray | None]:
     """With `pitch_balance` set: per-clip weights under which both classes weigh the same in
-    each median-F0 band, and the card's record of the bands; otherwise (None, {})."""
+    each median-F0 band, the card's record of the bands, and each clip's band; otherwise
+    (None, {}, None)."""
     if not cfg.pitch_balance:
-        return None, {}
-    from training.pitch import clip_pitches, pitch_balanced_weights
+        return None, {}, None
+    from training.pitch import clip_pitches, pitch_balanced_weights, pitch_band
 
     f0 = clip_pitches([t.path for t in train_trials], workers, log)
     weights, bands = pitch_balanced_weights(y, f0, cfg.pitch_balance)
     lowest = bands[1]
     log(f"Pitch-balanced weights: {lowest['band']}, {lowest['bonafide']} real and {lowest['spoof']} spoof clips, "
         f"weighted {lowest['bonafide_weight']:.2f} and {lowest['spoof_weight']:.2f}.")
-    return weights, {"edges_hz": list(cfg.pitch_balance), "bands": bands}
+    return weights, {"edges_hz": list(cfg.pitch_balance), "bands": bands}, np.array([pitch_band(float(v), cfg.pitch_balance) for v in f0])
+
+
+def clip_weights_for(cfg: TrainConfig, train_trials: Sequence, y: np.ndarray, workers: int, log: Log) -> tuple[np.ndarray | None, dict]:
+    """The loss weight of each training clip (None: the class weights) and the card's record:
+    pitch-balanced when `pitch_balance` is set, then scaled by family when `attack_weights` is."""
+    weights, pitch_record, bands = pitch_weights(cfg, train_trials, y, workers, log)
+    record = {"pitch_balance": pitch_record} if pitch_record else {}
+    if not cfg.attack_weights:
+        return weights, record
+    base = sample_weights(y, cfg.class_weights) if weights is None else weights
+    weights = attack_weighted(base, y, [t.attack for t in train_trials], cfg.attack_weights, bands)
+    spoof = y == 0
+    shares = {a: round(float(weights[spoof & (np.array([t.attack for t in train_trials]) == a)].sum() / weights[spoof].sum()), 4)
+              for a in sorted(cfg.attack_weights)}
+    log("Attack weights: " + ", ".join(f"{a} {f:g} times ({100 * shares[a]:.0f} percent of the spoof weight)" for a, f in sorted(cfg.attack_weights.items())) + ".")
+    return weights, {**record, "attack_weights": {"factors": dict(cfg.attack_weights), "share_of_spoof_weight": shares}}
 
 
 def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> tuple[float, dict]:
@@ -585,13 +617,12 @@ def train(
     dev_x = np.stack([center_window(f, frames) for f in dev_features])
     dev_y = labels_of(dev_trials)
 
-    clip_weights, pitch_record = pitch_weights(cfg, train_trials, y, workers, log)
+    clip_weights, weight_record = clip_weights_for(cfg, train_trials, y, workers, log)
     if cfg.folds > 1:
         model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution, stop, progress, clip_weights)
     else:
         model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution, stop, progress, clip_weights)
-    if pitch_record:
-        fit_summary["pitch_balance"] = pitch_record
+    fit_summary.update(weight_record)
     fit_summary["stopped_early_by_user"] = bool(stop is not None and stop.is_set())
     model = plain_copy(model, distribution)
     card = {
