@@ -16,7 +16,8 @@ import numpy as np
 ASVSPOOF_2019_LA_TRAIN = 25_380
 CLIPS = 512
 CONFIGS = ("seed-mlp", "lcnn-logmel", "lcnn-logspec", "lcnn-logspec-excite", "lcnn-logspec-excite-speed",
-           "lcnn-logspec-excite-ocsoftmax", "lcnn-logspec-excite-gcin-pitch-fine", "lcnn-logspec-phase", "lcnn-lfcc", "gmm-lfcc")
+           "lcnn-logspec-excite-ocsoftmax", "lcnn-logspec-excite-gcin-pitch-fine", "lcnn-logspec-excite-gcin-pitch-max",
+           "lcnn-logspec-phase", "lcnn-lfcc", "gmm-lfcc")
 
 
 def _throughput(name: str) -> tuple[float, int]:
