@@ -546,10 +546,10 @@ def clip_weights_for(cfg: TrainConfig, train_trials: Sequence, y: np.ndarray, wo
     if not cfg.attack_weights:
         return weights, record
     base = sample_weights(y, cfg.class_weights) if weights is None else weights
-    weights = attack_weighted(base, y, [t.attack for t in train_trials], cfg.attack_weights, bands)
+    attacks = np.array([t.attack for t in train_trials])
+    weights = attack_weighted(base, y, attacks, cfg.attack_weights, bands)
     spoof = y == 0
-    shares = {a: round(float(weights[spoof & (np.array([t.attack for t in train_trials]) == a)].sum() / weights[spoof].sum()), 4)
-              for a in sorted(cfg.attack_weights)}
+    shares = {a: round(float(weights[spoof & (attacks == a)].sum() / weights[spoof].sum()), 4) for a in sorted(cfg.attack_weights)}
     log("Attack weights: " + ", ".join(f"{a} {f:g} times ({100 * shares[a]:.0f} percent of the spoof weight)" for a, f in sorted(cfg.attack_weights.items())) + ".")
     return weights, {**record, "attack_weights": {"factors": dict(cfg.attack_weights), "share_of_spoof_weight": shares}}
 
