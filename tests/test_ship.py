@@ -193,3 +193,27 @@ def test_a_run_must_follow_its_recipe_but_for_the_seed(tmp_path, monkeypatch):
     (tmp_path / "lost.json").write_text(json.dumps({**base, "name": "lost", "recipe": "nowhere"}))
     with pytest.raises(config_mod.ConfigError, match="names no usable config"):
         config_mod.load_config("lost")
+
+
+def test_the_shipped_default_joins_a_mean_as_the_runs_it_holds():
+    """`fuse --mean --members default NEW`: the default (a copy) is named by the mean it copies
+    and weighs as its four runs, so the result is the plain mean of five runs."""
+    from types import SimpleNamespace
+
+    from training.fuse import member_name, run_names, runs_in
+
+    runs = ["r1", "r2", "r3", "fine"]
+    default = SimpleNamespace(name="default", raw={
+        "architecture": "fusion", "training": {"fusion": {"fitted_on": "nothing"}},
+        "members": [{"model": run, "weight": 0.25} for run in runs], "config": {"members": runs},
+        "selected": {"from": "mean4"}})
+    fitted = SimpleNamespace(name="fusion-lcnn", raw={"architecture": "fusion", "training": {"fusion": {"fitted_on": "dev"}},
+                                                     "members": [{"model": "a"}, {"model": "b"}], "config": {"members": ["a", "b"]}})
+    single = SimpleNamespace(name="r5", raw={"architecture": "lcnn"})
+    assert (member_name(default), runs_in(default), run_names(default)) == ("mean4", 4, runs)
+    assert (member_name(fitted), runs_in(fitted), run_names(fitted)) == ("fusion-lcnn", 1, ["fusion-lcnn"])
+    assert (member_name(single), runs_in(single), run_names(single)) == ("r5", 1, ["r5"])
+    grown = SimpleNamespace(name="mean5", raw={**default.raw, "selected": {},
+                                               "members": [{"model": "mean4", "runs": 4}, {"model": "r5", "runs": 1}],
+                                               "config": {"members": ["mean4", "r5"], "runs": [*runs, "r5"]}})
+    assert (member_name(grown), runs_in(grown), run_names(grown)) == ("mean5", 5, [*runs, "r5"])

@@ -286,27 +286,48 @@ def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_
     assert result["logmel_gap"] <= 1e-3, result
 
 
+def _fuse_mean(home, models, corpus, members, out):
+    return subprocess.run([sys.executable, "-m", "training.fuse", "--members", *members, "--mean", "--data", str(corpus),
+                           "--models-dir", str(models), "--out", out, "--workers", "1"],
+                          cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
+
+
+def _fused_gap(home, models, corpus, name):
+    check = subprocess.run([sys.executable, "-c", FUSE_CHECK, str(models / f"{name}.json"), str(corpus)], cwd=ROOT,
+                           env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=180)
+    assert check.returncode == 0, check.stderr
+    return json.loads(check.stdout.strip().splitlines()[-1])["max_gap"]
+
+
 def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noqa: F811
     """Two runs of one recipe (seeds 3 and 4) averaged: equal weights, no bias, no cross-fitted
-    numbers (there is nothing fitted to cross-fit), and the .tflite scores the plain mean."""
+    numbers (there is nothing fitted to cross-fit), and the .tflite scores the plain mean. A
+    third run then joins that mean as a member: the mean counts as its two runs (weights 2/3
+    and 1/3), so the result is the plain mean of three runs without the first two's files."""
     home, models = tmp_path / "home", tmp_path / "m"
     first = {**TINY_LCNN, "name": "tiny-run1", "epochs": 1, "augmentation": {}}
     second = {**first, "name": "tiny-run2", "seed": 4, "recipe": "tiny-run1"}
-    for config in (first, second):
+    third = {**first, "name": "tiny-run3", "seed": 5, "recipe": "tiny-run1"}
+    for config in (first, second, third):
         run_training(home, write_config(tmp_path, config), small_corpus, models)
-    done = subprocess.run([sys.executable, "-m", "training.fuse", "--members", "tiny-run1", "tiny-run2", "--mean", "--data", str(small_corpus),
-                           "--models-dir", str(models), "--out", "tiny-mean", "--workers", "1"],
-                          cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
+    done = _fuse_mean(home, models, small_corpus, ["tiny-run1", "tiny-run2"], "tiny-mean")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "with weights from the other dev speakers" not in done.stdout and "Fusion done. Dev EER" in done.stdout
     card = json.loads((models / "tiny-mean.json").read_text())
     assert [m["weight"] for m in card["members"]] == [0.5, 0.5] and card["training"]["fusion"]["bias"] == 0.0
     assert card["training"]["fusion"]["fitted_on"] == "nothing" and "eer_cross_fitted" not in card["metrics"]["dev"]
     assert "fitted on the same dev clips" not in card["threshold"]["method"]
-    check = subprocess.run([sys.executable, "-c", FUSE_CHECK, str(models / "tiny-mean.json"), str(small_corpus)], cwd=ROOT,
-                           env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=180)
-    assert check.returncode == 0, check.stderr
-    assert json.loads(check.stdout.strip().splitlines()[-1])["max_gap"] <= 1e-4
+    assert _fused_gap(home, models, small_corpus, "tiny-mean") <= 1e-4
+
+    (models / "tiny-run1.keras").unlink()  # the grown mean needs only the earlier mean's files
+    done = _fuse_mean(home, models, small_corpus, ["tiny-mean", "tiny-run3"], "tiny-mean3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    grown = json.loads((models / "tiny-mean3.json").read_text())
+    assert [(m["model"], m["runs"]) for m in grown["members"]] == [("tiny-mean", 2), ("tiny-run3", 1)]
+    assert [m["weight"] for m in grown["members"]] == pytest.approx([2 / 3, 1 / 3])
+    assert grown["config"]["runs"] == ["tiny-run1", "tiny-run2", "tiny-run3"]
+    assert "3 runs" in grown["description"]
+    assert _fused_gap(home, models, small_corpus, "tiny-mean3") <= 1e-4
 
 
 def test_fusion_refuses_members_it_cannot_feed(tmp_path, small_corpus):  # noqa: F811

@@ -13,9 +13,11 @@ does; because the weights were fitted on dev too, the card also gives the dev EE
 fitted on the other half of the dev speakers (cross-fitted), which is what `ship` compares.
 
 With `mean` (for runs of one recipe, which differ only by chance, or runs and a variant one
-setting apart) nothing is fitted: the score is the plain mean of the members' logits, so the
+setting apart) nothing is fitted: the score is the plain mean of the runs' logits, so the
 fused model's dev numbers compare directly with any single model's, and averaging the runs
-takes out part of what chance put into each.
+takes out part of what chance put into each. A member that is itself such a mean counts as
+the runs it holds (the shipped default, a mean of four, and one new run: weights 4/5 and 1/5),
+so a mean grows by one run without its earlier runs' own files, which only the fused copy keeps.
 """
 
 from __future__ import annotations
@@ -147,6 +149,30 @@ def cross_fitted_eers(fused: np.ndarray, labels: np.ndarray, attacks: Sequence[s
             "dev_eer_unseen_attacks_cross_fitted": eer(bonafide, fused[unseen]) if unseen.any() else None}
 
 
+def is_mean(card: ModelCard) -> bool:
+    """Whether a model is a plain mean of runs (`fuse --mean`: nothing fitted on dev)."""
+    raw = card.raw
+    return raw.get("architecture") == "fusion" and raw.get("training", {}).get("fusion", {}).get("fitted_on") == "nothing"
+
+
+def runs_in(card: ModelCard) -> int:
+    """How many trained runs a model averages: a mean's members' runs added up, else 1."""
+    return sum(int(member.get("runs", 1)) for member in card.raw.get("members", [])) if is_mean(card) else 1
+
+
+def run_names(card: ModelCard) -> list[str]:
+    """The trained runs a model stands for: a mean's runs, else the model itself."""
+    if not is_mean(card):
+        return [member_name(card)]
+    config = card.raw.get("config", {})
+    return list(config.get("runs") or config.get("members") or [])
+
+
+def member_name(card: ModelCard) -> str:
+    """A model's own name; the shipped default (a copy) is named by the model it copies."""
+    return card.raw.get("selected", {}).get("from", card.name) if card.name == "default" else card.name
+
+
 def _member_scores(card: ModelCard, paths: Sequence[Path], workers: int, log: Log) -> np.ndarray:
     from training.feature_cache import features_for
 
@@ -190,11 +216,13 @@ def fuse(
     if not dev_trials or not train_trials:
         raise FusionError("Fusion needs the dataset's train and dev parts.")
     dev_y = labels_of(dev_trials)
-    log(f"Fusing {', '.join(c.name for c in cards)} on {len(dev_trials)} dev clips.")
+    names = [member_name(c) for c in cards]
+    log(f"Fusing {', '.join(names)} on {len(dev_trials)} dev clips.")
     member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
+    runs = [runs_in(c) if mean else 1 for c in cards]
     if mean:
-        weights, bias, crossed = np.full(len(cards), 1.0 / len(cards)), 0.0, {}
-        how = {"fitted_on": "nothing", "method": "mean of the members' logits"}
+        weights, bias, crossed = np.array(runs, dtype=np.float64) / sum(runs), 0.0, {}
+        how = {"fitted_on": "nothing", "method": "mean of the runs' logits (a member that is a mean counts as its runs)"}
     else:
         weights, bias = fit_weights(member_dev, dev_y)
         seen_attacks = {str(t.attack) for t in train_trials if t.label != "bonafide"}
@@ -205,7 +233,7 @@ def fuse(
     quiet_tensorflow()
     from training.architectures import load_model
 
-    members = [(c.name, load_model(c.path.with_suffix(".keras"), compile=False), c.features) for c in cards]
+    members = [(name, load_model(c.path.with_suffix(".keras"), compile=False), c.features) for name, c in zip(names, cards, strict=True)]
     window_seconds, hop_seconds = windows.pop()
     window_samples = int(round(window_seconds * full.sample_rate))
     frames = full.frames_for(window_samples)
@@ -215,8 +243,8 @@ def fuse(
     card = {
         "name": out_name,
         "architecture": "fusion",
-        "description": "Score-level fusion in one network of " + ", ".join(c.name for c in cards)
-                       + (": the mean of the members' window logits." if mean
+        "description": "Score-level fusion in one network of " + ", ".join(names)
+                       + (f": the mean of the window logits of {sum(runs)} runs." if mean
                           else ": each member's window logit, weighted by a logistic regression fitted on dev."),
         "parameters": int(model.count_params()),
         "features": full.to_dict(),
@@ -227,9 +255,9 @@ def fuse(
         "uncertainty_band_units": "score (log-odds); a score this close to the threshold is reported as uncertain",
         "calibration": {"method": "none", "a": 1.0, "b": 0.0},
         "members": [
-            {"model": c.name, "weight": float(w), "architecture": c.raw.get("architecture"), "features": c.raw.get("features", {}).get("kind"),
+            {"model": name, "weight": float(w), "runs": k, "architecture": c.raw.get("architecture"), "features": c.raw.get("features", {}).get("kind"),
              "tflite_sha256": c.tflite_sha256, "dev_eer": eer(s[dev_y == 1], s[dev_y == 0])}
-            for c, w, s in zip(cards, weights, member_dev.T, strict=True)
+            for name, c, w, k, s in zip(names, cards, weights, runs, member_dev.T, strict=True)
         ],
         "training_data": {
             "train": data_summary(train_trials, dataset_kind, data_dir, ids=True),
@@ -238,7 +266,7 @@ def fuse(
         "training": {"fusion": {"bias": bias, **how, **crossed}},
         "metrics": {},
         "files": {},
-        "config": {"members": [c.name for c in cards]},
+        "config": {"members": names, **({"runs": [run for c in cards for run in run_names(c)]} if mean else {})},
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card["files"] = write_model_files(model, out_name, models_dir)
