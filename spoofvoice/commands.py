@@ -64,6 +64,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", choices=("default", "mirrored", "multi-worker"), default="default", help="tf.distribute strategy; multi-worker reads TF_CONFIG")
     parser.add_argument("--band", type=float, metavar="B", help="uncertainty band around the threshold, in score units (overrides the config)")
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="processes for feature extraction (default: one per core)")
+    parser.add_argument("--threads", type=int, metavar="N", help="TensorFlow threads for training (overrides the config; another count gives another model)")
 
 
 def train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -49,12 +49,15 @@ COMPARE = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory, small_corpus):  # noqa: F811
-    """The same config trained twice with the same seed; the second run with a wide band."""
+    """The same config trained twice with the same seed; the second run with a wide band, and
+    with the oneDNN instruction set and thread count of another machine in its environment,
+    which the pinned numerics (training/numerics.py) must override."""
     folder = tmp_path_factory.mktemp("train")
     config = write_config(folder, TINY_LCNN)
     home = folder / "home"
     first = run_training(home, config, small_corpus, folder / "a")
-    second = run_training(home, config, small_corpus, folder / "b", "--band", "100")
+    elsewhere = subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3", ONEDNN_MAX_CPU_ISA="SSE41", TF_NUM_INTRAOP_THREADS="1")
+    second = run_training(home, config, small_corpus, folder / "b", "--band", "100", env=elsewhere)
     return {"a": folder / "a" / "tiny-lcnn.json", "b": folder / "b" / "tiny-lcnn.json", "logs": (first.stdout, second.stdout)}
 
 
@@ -65,6 +68,8 @@ def test_same_seed_same_model(tiny_runs):
     assert a["calibration"] == b["calibration"]
     assert a["training"]["history"] == b["training"]["history"]
     assert sha256_file(tiny_runs["a"].with_suffix(".tflite")) == a["files"]["tflite"]["sha256"]
+    assert a["training"]["numerics"] == {"onednn_max_cpu_isa": "AVX2", "intra_op_threads": 2, "pinned": True}
+    assert "Numerics pinned for repeatable training: oneDNN kernels up to AVX2, 2 threads." in tiny_runs["logs"][1]
 
 
 def test_second_run_reuses_cached_features(tiny_runs):

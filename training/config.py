@@ -52,6 +52,9 @@ class TrainConfig:
     # ship.py can judge the recipe by the mean of its runs; "" means a recipe of its own.
     recipe: str = ""
     source: str = ""
+    # Intra-op threads for training (training/numerics.py): part of the result, since the thread
+    # count decides how sums are split; 2 matches the machines the shipped models came from.
+    threads: int = 2
 
     @property
     def loss_spec(self) -> LossSpec:
@@ -69,7 +72,7 @@ _TYPES = {
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
     "loss": dict, "average_checkpoints": int, "pitch_balance": list, "recipe": str,
-    "attack_weights": dict,
+    "attack_weights": dict, "threads": int,
 }
 
 # What may differ between two runs of one recipe.
@@ -135,6 +138,8 @@ def load_config(config: str | Path) -> TrainConfig:
     factors = values.get("attack_weights", {})
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in factors.values()) or "-" in factors:
         raise ConfigError(f"{path.name}: 'attack_weights' must map attack families to positive numbers, like {{\"S04\": 2.0}}.")
+    if values.get("threads", 2) < 1:
+        raise ConfigError(f"{path.name}: 'threads' must be at least 1.")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})

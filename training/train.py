@@ -584,20 +584,28 @@ def train(
     workers: int = 0,
     strategy: str = "default",
     band: float | None = None,
+    threads: int | None = None,
     stop=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Train, export and calibrate one model; returns its card (only the chief writes files).
 
     `stop` (a threading.Event) ends training after the current batch and keeps the best model
-    so far; `progress(done, total)` hears each finished epoch (or fold, for k-fold).
+    so far; `progress(done, total)` hears each finished epoch (or fold, for k-fold). `threads`
+    overrides the config's TensorFlow thread count.
     """
     from spoofvoice.detector import Detector, ModelCard
+    from training import numerics
     from training.datasets import read_dataset
     from training.export import write_card, write_model_files
 
-    distribution = make_strategy(strategy)
     cfg = load_config(config)
+    if threads is not None and threads < 1:
+        raise TrainingError("The number of threads must be at least 1.")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before the import of TensorFlow that pin() does
+    pinned = numerics.pin(cfg.threads if threads is None else threads)
+    log(numerics.describe(pinned))
+    distribution = make_strategy(strategy)
     name = out_name or cfg.name
     models_dir = Path(models_dir or MODELS_DIR)
     epochs = cfg.epochs if epochs is None else epochs
@@ -642,7 +650,7 @@ def train(
             "dev": data_summary(dev_trials, dataset_kind, data_dir),
         },
         "training": {"epochs": epochs, "batch_size": cfg.batch_size, "seed": cfg.seed, "strategy": strategy,
-                     "replicas": int(distribution.num_replicas_in_sync), **fit_summary},
+                     "replicas": int(distribution.num_replicas_in_sync), "numerics": pinned, **fit_summary},
         "metrics": {},
         "files": {},
         "config": cfg.to_dict(),
@@ -710,7 +718,7 @@ def _train_and_report(args, context, job) -> int:
             args.config, args.dataset, Path(args.data),
             epochs=args.epochs, out_name=args.out,
             models_dir=Path(args.models_dir) if args.models_dir else None, log=log,
-            strategy=args.strategy, band=args.band, workers=args.workers,
+            strategy=args.strategy, band=args.band, workers=args.workers, threads=args.threads,
             stop=job.stop_event, progress=progress,
         )
     except (ConfigError, DatasetError, TrainingError) as error:
@@ -761,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         card = train(
             args.config, args.dataset, Path(args.data), epochs=args.epochs, out_name=args.out,
             models_dir=Path(args.models_dir) if args.models_dir else None, log=lambda line: print(line, flush=True),
-            strategy=args.strategy, band=args.band, workers=args.workers,
+            strategy=args.strategy, band=args.band, workers=args.workers, threads=args.threads,
         )
     except (ConfigError, DatasetError, TrainingError) as error:
         print(error, flush=True)

@@ -51,10 +51,13 @@ def _throughput(name: str) -> tuple[float, int]:
 
 def test_training_throughput_per_architecture():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from training import numerics
+
+    record = numerics.pin(2)  # what training itself runs with
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(2)
     tf.config.threading.set_inter_op_parallelism_threads(2)
+    print(f"train numerics: {numerics.describe(record)}")
     for name in CONFIGS:
         rate, parameters = _throughput(name)
         minutes = ASVSPOOF_2019_LA_TRAIN / rate / 60
@@ -64,3 +67,11 @@ def test_training_throughput_per_architecture():
             continue
         print(f"train {name}: {rate:.0f} clips/s ({parameters} parameters); "
               f"one epoch of ASVspoof 2019 LA train ({ASVSPOOF_2019_LA_TRAIN} clips) about {minutes:.1f} min")
+
+
+def test_pinned_training_fingerprint(tmp_path):
+    """A hash of two pinned training epochs on fixed data: the same on every machine whose
+    training repeats the shipped runs bit for bit (the README gives the value they print)."""
+    from test_numerics import _train_steps
+
+    print(f"train fingerprint (pinned numerics): {_train_steps(tmp_path, 'pin')['weights'][:16]}")
