@@ -99,3 +99,10 @@ def test_a_second_pin_in_a_running_process_says_it_could_not(tmp_path):
     first, second = json.loads(done.stdout.strip().splitlines()[-1])
     assert first["pinned"] and first["intra_op_threads"] == 2
     assert second == {"onednn_max_cpu_isa": "AVX2", "intra_op_threads": 2, "pinned": False}
+
+
+def test_train_refuses_zero_threads_in_one_sentence(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--config", "seed-mlp", "--dataset", "folder", "--data", str(tmp_path), "--threads", "0"]) == 1
+    assert capsys.readouterr().out.strip() == "The number of threads must be at least 1."
