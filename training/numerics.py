@@ -1,4 +1,4 @@
-"""Pinned training numerics, so one config and seed give one model on any x86 machine.
+"""Pinned training numerics, so one config and seed give one model on other x86 machines too.
 
 The seed and TensorFlow's op determinism make a run repeatable on one machine only. Two
 things still change the floating-point sums from machine to machine, and a few changed bits
