@@ -34,6 +34,7 @@ def pin(threads: int) -> dict:
     if platform.machine().lower() in _X86:
         os.environ["ONEDNN_MAX_CPU_ISA"] = ONEDNN_ISA
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # this is TensorFlow's first import in training
     import tensorflow as tf
 
     try:

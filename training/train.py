@@ -602,7 +602,6 @@ def train(
     cfg = load_config(config)
     if threads is not None and threads < 1:
         raise TrainingError("The number of threads must be at least 1.")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before the import of TensorFlow that pin() does
     pinned = numerics.pin(cfg.threads if threads is None else threads)
     log(numerics.describe(pinned))
     distribution = make_strategy(strategy)
