@@ -217,3 +217,33 @@ def test_the_shipped_default_joins_a_mean_as_the_runs_it_holds():
                                                "members": [{"model": "mean4", "runs": 4}, {"model": "r5", "runs": 1}],
                                                "config": {"members": ["mean4", "r5"], "runs": [*runs, "r5"]}})
     assert (member_name(grown), runs_in(grown), run_names(grown)) == ("mean5", 5, [*runs, "r5"])
+
+
+def test_every_shipped_model_file_stays_under_ten_megabytes():
+    """The repository keeps each model file under 10 MB; a mean of runs grows by a network's
+    weights per run, so a run added to the default's mean must still fit."""
+    from spoofvoice.paths import MODELS_DIR
+
+    files = [path for path in MODELS_DIR.iterdir() if path.suffix in (".tflite", ".keras", ".json")]
+    assert {"default.tflite", "default.keras", "seed-mlp.tflite"} <= {path.name for path in files}
+    for path in files:
+        assert path.stat().st_size < 10_000_000, f"{path.name} is {path.stat().st_size} bytes"
+
+
+def test_make_models_rebuilds_the_shipped_default_from_its_runs():
+    """The default's card names the runs in its mean; `make models` must train those same
+    configs and average them, or it could not rebuild what ships."""
+    import json
+
+    from spoofvoice.paths import MODELS_DIR
+    from training.ship import CANDIDATES, RUN_MEANS
+
+    card = json.loads((MODELS_DIR / "default.json").read_text(encoding="utf-8"))
+    source = card["selected"]["from"]
+    runs = card["config"].get("runs")
+    if runs is None:  # a single network: its config must be a candidate
+        assert source in CANDIDATES
+    else:
+        assert tuple(runs) == RUN_MEANS[source]
+        assert abs(sum(member["weight"] for member in card["members"]) - 1.0) < 1e-9
+        assert sum(member["runs"] for member in card["members"]) == len(runs)

@@ -16,7 +16,7 @@ With `mean` (for runs of one recipe, which differ only by chance, or runs and a 
 setting apart) nothing is fitted: the score is the plain mean of the runs' logits, so the
 fused model's dev numbers compare directly with any single model's, and averaging the runs
 takes out part of what chance put into each. A member that is itself such a mean counts as
-the runs it holds (the shipped default, a mean of four, and one new run: weights 4/5 and 1/5),
+the runs it holds (a mean of four and one new run: weights 4/5 and 1/5, as the default was built),
 so a mean grows by one run without its earlier runs' own files, which only the fused copy keeps.
 """
 

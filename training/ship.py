@@ -38,9 +38,9 @@ from spoofvoice.paths import MODELS_DIR
 # lcnn-logspec and lcnn-logspec-seed1 (the spectrum without the excitation columns) lost to
 # lcnn-logspec-excite on dev and eval alike; their configs stay for the ablation.
 PITCH_RUNS = ("lcnn-logspec-excite-gcin-pitch", "lcnn-logspec-excite-gcin-pitch-seed2", "lcnn-logspec-excite-gcin-pitch-seed3")
-FINE = "lcnn-logspec-excite-gcin-pitch-fine"  # the pitch recipe with the stem pooling time only
+FINE_RUNS = ("lcnn-logspec-excite-gcin-pitch-fine", "lcnn-logspec-excite-gcin-pitch-fine-seed2")  # the stem pooling time only
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
-              *PITCH_RUNS, FINE)
+              *PITCH_RUNS, *FINE_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
 FUSION_NAME = "fusion-lcnn"
 # Models averaged into one network with nothing fitted on dev (fuse --mean): runs of one recipe,
@@ -48,7 +48,8 @@ FUSION_NAME = "fusion-lcnn"
 # members are candidates.
 RUN_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-mean3": PITCH_RUNS,
-    "lcnn-logspec-excite-gcin-pitch-mean4": (*PITCH_RUNS, FINE),
+    "lcnn-logspec-excite-gcin-pitch-mean4": (*PITCH_RUNS, FINE_RUNS[0]),
+    "lcnn-logspec-excite-gcin-pitch-mean5": (*PITCH_RUNS, *FINE_RUNS),
 }
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
