@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -289,6 +290,10 @@ def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_
     result = json.loads(check.stdout.strip().splitlines()[-1])
     assert result["max_gap"] <= 1e-4, result
     assert result["logmel_gap"] <= 1e-3, result
+    (models / "tiny-mel.json").unlink()
+    refused = _extract(home, models, small_corpus, "tiny-fusion", "tiny-mel")  # fed log-mel made inside the graph
+    assert refused.returncode == 1 and "takes features computed inside the network" in refused.stdout
+    assert "Traceback" not in refused.stdout + refused.stderr
 
 
 def _fuse_mean(home, models, corpus, members, out):
@@ -333,6 +338,50 @@ def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noq
     assert grown["config"]["runs"] == ["tiny-run1", "tiny-run2", "tiny-run3"]
     assert "3 runs" in grown["description"]
     assert _fused_gap(home, models, small_corpus, "tiny-mean3") <= 1e-4
+
+    # Only the grown mean still holds tiny-run1 (its .keras is gone): take it out, two levels deep.
+    apart = tmp_path / "apart"
+    apart.mkdir()
+    for suffix in (".json", ".tflite", ".keras"):
+        shutil.copyfile(models / f"tiny-mean3{suffix}", apart / f"tiny-mean3{suffix}")
+    done = _extract(home, apart, small_corpus, "tiny-mean3", "tiny-run1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Taken out. Dev EER" in done.stdout
+    taken = json.loads((apart / "tiny-run1.json").read_text())
+    assert taken["training"]["extracted"]["from"] == "tiny-mean3" and taken["architecture"] == "lcnn"
+    assert taken["parameters"] == json.loads((models / "tiny-run1.json").read_text())["parameters"]
+    assert taken["calibration"]["method"] == "platt" and taken["threshold"]["dev_speakers_also_in_training"] == 0
+    assert _score_gap(home, small_corpus, apart / "tiny-run1.json", models / "tiny-run1.json") <= 1e-4
+    missing = _extract(home, apart, small_corpus, "tiny-mean3", "tiny-run9")
+    assert missing.returncode == 1 and missing.stdout.strip().splitlines()[-1] == "Model tiny-mean3 holds no member named tiny-run9."
+    again = _extract(home, apart, small_corpus, "tiny-mean3", "tiny-run1")
+    assert again.returncode == 1 and "already exists" in again.stdout and "Traceback" not in again.stdout + again.stderr
+
+
+SCORE_GAP = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from spoofvoice.detector import Detector
+    clips = sorted(Path(sys.argv[1]).glob("LA/ASVspoof2019_LA_eval/flac/*.flac"))[:10]
+    first, second = Detector.load(sys.argv[2]), Detector.load(sys.argv[3])
+    print(max(abs(first.score_file(clip).score - second.score_file(clip).score) for clip in clips))
+    """
+)
+
+
+def _extract(home, models, corpus, container, run):
+    return subprocess.run([sys.executable, "-m", "training.fuse", "--members", container, "--extract", run, "--data", str(corpus),
+                           "--models-dir", str(models), "--workers", "1"],
+                          cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
+
+
+def _score_gap(home, corpus, first: Path, second: Path) -> float:
+    """The largest difference between two models' scores on ten eval clips."""
+    check = subprocess.run([sys.executable, "-c", SCORE_GAP, str(corpus), str(first), str(second)], cwd=ROOT,
+                           env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=180)
+    assert check.returncode == 0, check.stderr
+    return float(check.stdout.strip().splitlines()[-1])
 
 
 def test_fusion_refuses_members_it_cannot_feed(tmp_path, small_corpus):  # noqa: F811

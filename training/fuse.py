@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -196,9 +197,7 @@ def fuse(
     """Fuse the named models (cards in `models_dir`), export NAME.* and return the card.
     `mean`: equal weights and no bias instead of weights fitted on dev."""
     from training.datasets import read_dataset
-    from training.export import write_card, write_model_files
-    from training.feature_cache import features_for
-    from training.train import _threshold_card, calibrate, data_summary, labels_of, quiet_tensorflow
+    from training.train import data_summary, labels_of, quiet_tensorflow
 
     models_dir = Path(models_dir or MODELS_DIR)
     if len(member_names) < 2:
@@ -238,7 +237,8 @@ def fuse(
     window_samples = int(round(window_seconds * full.sample_rate))
     frames = full.frames_for(window_samples)
     model = build_fused_model(members, full, frames, weights, bias)
-    from training.metrics import eer, roc_auc
+    from training.export import write_card
+    from training.metrics import eer
 
     card = {
         "name": out_name,
@@ -269,30 +269,138 @@ def fuse(
         "config": {"members": names, **({"runs": [run for c in cards for run in run_names(c)]} if mean else {})},
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    card["files"] = write_model_files(model, out_name, models_dir)
+    card = settle_card(card, model, models_dir, full, window_samples, train_trials, dev_trials, workers, log)
+    if crossed:
+        card["threshold"]["method"] += " (fusion weights fitted on the same dev clips)"
+        card["metrics"]["dev"]["eer_cross_fitted"] = crossed["dev_eer_cross_fitted"]
+        write_card(card, models_dir)
+    crossed_note = f" ({crossed['dev_eer_cross_fitted'] * 100:.1f} with weights from the other dev speakers)" if crossed else ""
+    log(f"Fusion done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent{crossed_note}. Saved as {out_name}.")
+    return card
+
+
+def settle_card(card: dict, model, models_dir: Path, full: FeatureConfig, window_samples: int,
+                train_trials: Sequence, dev_trials: Sequence, workers: int, log: Log) -> dict:
+    """Export the network, then choose its threshold and calibration on dev from the exported
+    file (as train.py does) and write the card with its train and dev EER."""
+    from training.export import write_card, write_model_files
+    from training.feature_cache import features_for
+    from training.metrics import eer, roc_auc
+    from training.train import _threshold_card, calibrate, labels_of
+
+    card["files"] = write_model_files(model, card["name"], models_dir)
     detector = Detector(ModelCard.read(write_card(card, models_dir)))
+    dev_y = labels_of(dev_trials)
     dev_features = features_for([t.path for t in dev_trials], full, window_samples, workers, log, dtype="float16")
     dev_scores = np.array([detector.score_features(f, 0.0).score for f in dev_features])
     del dev_features
     train_features = features_for([t.path for t in train_trials], full, window_samples, workers, log, dtype="float16")
     train_eer, card["threshold"] = _threshold_card(detector, train_features, labels_of(train_trials), dev_scores, dev_y, train_trials, dev_trials)
     del train_features
-    if not mean:
-        card["threshold"]["method"] += " (fusion weights fitted on the same dev clips)"
     card["calibration"] = calibrate(dev_scores, dev_y)
     card["metrics"]["train"] = {"eer": train_eer, "clips": len(train_trials), "note": "the training clips themselves (seen speakers)"}
     card["metrics"]["dev"] = {"eer": eer(dev_scores[dev_y == 1], dev_scores[dev_y == 0]), "auc": roc_auc(dev_scores[dev_y == 1], dev_scores[dev_y == 0]),
                               "clips": len(dev_trials), "speakers": len({t.speaker for t in dev_trials})}
-    if crossed:
-        card["metrics"]["dev"]["eer_cross_fitted"] = crossed["dev_eer_cross_fitted"]
     write_card(card, models_dir)
-    crossed_note = f" ({crossed['dev_eer_cross_fitted'] * 100:.1f} with weights from the other dev speakers)" if crossed else ""
-    log(f"Fusion done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent{crossed_note}. Saved as {out_name}.")
     return card
 
 
+def find_member(model, name: str):
+    """The network a fused model holds for its member `name`, at any depth (a mean inside a mean)."""
+    wanted = re.compile(r"member_\d+_" + re.escape(name.replace("-", "_")))
+    for layer in getattr(model, "layers", []):
+        if wanted.fullmatch(layer.name):
+            return layer
+        if layer.name.startswith("member_"):
+            found = find_member(layer, name)
+            if found is not None:
+                return found
+    return None
+
+
+def extract(
+    container_name: str,
+    member: str,
+    dataset_kind: str,
+    data_dir: Path,
+    *,
+    models_dir: Path | None = None,
+    workers: int = 0,
+    log: Log = print,
+) -> dict:
+    """Take one run out of a fused model as a model of its own, NAME.* named after the run.
+
+    Only the fused copy keeps the runs of a grown mean (the shipped default holds runs whose own
+    files are gone), so a new mean of some of them starts here. The network is the member's
+    own, weights untouched; its threshold and calibration are chosen on dev again."""
+    from training.datasets import read_dataset
+    from training.train import data_summary, quiet_tensorflow
+
+    models_dir = Path(models_dir or MODELS_DIR)
+    container = ModelCard.read(resolve_card(container_name, models_dir))
+    if container.raw.get("architecture") != "fusion":
+        raise FusionError(f"Model {container.name} is a single network; there is no member to take out.")
+    if (models_dir / f"{member}.json").exists():
+        raise FusionError(f"Model {member} already exists in {models_dir}; move it away first.")
+    trials = read_dataset(dataset_kind, Path(data_dir))
+    train_trials = [t for t in trials if t.subset == "train"]
+    dev_trials = [t for t in trials if t.subset == "dev"]
+    if not dev_trials or not train_trials:
+        raise FusionError("Taking a member out needs the dataset's train and dev parts.")
+    quiet_tensorflow()
+    from training.architectures import load_model
+
+    network = find_member(load_model(container.path.with_suffix(".keras"), compile=False), member)
+    if network is None:
+        raise FusionError(f"Model {container.name} holds no member named {member}.")
+    full = container.features
+    frames = int(container.raw["window"]["frames"])
+    if tuple(network.inputs[0].shape[1:]) != (frames, full.dims):
+        raise FusionError(f"Member {member} of {container.name} takes features computed inside the network; "
+                          "only a member on the fused model's own features can be taken out.")
+    recorded = _recorded_member(container.raw, member)
+    log(f"Taking {member} out of {container.name}.")
+    card = {
+        "name": member,
+        "architecture": recorded.get("architecture") or "lcnn",
+        "description": f"{member}, taken out of {member_name(container)} (one of the runs it averages): the same network, "
+                       "its threshold and calibration chosen on dev again.",
+        "parameters": int(network.count_params()),
+        "features": full.to_dict(),
+        "window": dict(container.raw["window"]),
+        "input": dict(container.raw["input"]),
+        "threshold": {"value": 0.0, "method": "provisional"},
+        "uncertainty_band": container.raw.get("uncertainty_band", 0.5),
+        "uncertainty_band_units": container.raw.get("uncertainty_band_units", ""),
+        "calibration": {"method": "none", "a": 1.0, "b": 0.0},
+        "training_data": {
+            "train": data_summary(train_trials, dataset_kind, data_dir, ids=True),
+            "dev": data_summary(dev_trials, dataset_kind, data_dir),
+        },
+        "training": {"extracted": {"from": member_name(container), "from_tflite_sha256": container.tflite_sha256,
+                                   "recorded_tflite_sha256": recorded.get("tflite_sha256")}},
+        "metrics": {},
+        "files": {},
+        "config": {"name": member, "extracted_from": member_name(container)},
+        "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    card = settle_card(card, network, models_dir, full, int(round(container.window_seconds * full.sample_rate)),
+                       train_trials, dev_trials, workers, log)
+    log(f"Taken out. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent. Saved as {member}.")
+    return card
+
+
+def _recorded_member(card: dict, member: str) -> dict:
+    """What a fused card (or a mean nested in it, as far as it records) says of one member."""
+    for entry in card.get("members", []):
+        if entry.get("model") == member:
+            return entry
+    return {}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m training.fuse --members A B [C] --data DIR`: fuse trained models into one."""
+    """`python -m training.fuse --members A B [C] --data DIR`: fuse trained models into one;
+    `--members FUSED --extract RUN`: take one run out of a fused model as a model of its own."""
     from training.datasets import DatasetError
 
     parser = argparse.ArgumentParser(prog="python -m training.fuse", description=main.__doc__)
@@ -304,8 +412,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--band", type=float, default=0.5, metavar="B", help="uncertainty band around the threshold")
     parser.add_argument("--workers", type=int, default=0, metavar="N")
     parser.add_argument("--mean", action="store_true", help="average the members' logits (runs of one recipe, or variants one setting apart) instead of fitting weights on dev")
+    parser.add_argument("--extract", metavar="RUN", help="take this run out of the one fused model named by --members, as a model of its own")
     args = parser.parse_args(argv)
+    if args.extract and len(args.members) != 1:
+        parser.error("--extract takes one fused model in --members.")
     try:
+        if args.extract:
+            extract(args.members[0], args.extract, args.dataset, args.data, models_dir=args.models_dir, workers=args.workers,
+                    log=lambda line: print(line, flush=True))
+            return 0
         fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,
              workers=args.workers, mean=args.mean, log=lambda line: print(line, flush=True))
     except (FusionError, DatasetError) as error:
