@@ -354,6 +354,8 @@ def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noq
     assert _score_gap(home, small_corpus, apart / "tiny-run1.json", models / "tiny-run1.json") <= 1e-4
     missing = _extract(home, apart, small_corpus, "tiny-mean3", "tiny-run9")
     assert missing.returncode == 1 and missing.stdout.strip().splitlines()[-1] == "Model tiny-mean3 holds no member named tiny-run9."
+    nested = _extract(home, apart, small_corpus, "tiny-mean3", "tiny-mean")
+    assert nested.returncode == 1 and nested.stdout.strip().splitlines()[-1] == "Member tiny-mean of tiny-mean3 is itself a fused model; take out its runs one by one."
     again = _extract(home, apart, small_corpus, "tiny-mean3", "tiny-run1")
     assert again.returncode == 1 and "already exists" in again.stdout and "Traceback" not in again.stdout + again.stderr
 

@@ -196,7 +196,6 @@ def fuse(
 ) -> dict:
     """Fuse the named models (cards in `models_dir`), export NAME.* and return the card.
     `mean`: equal weights and no bias instead of weights fitted on dev."""
-    from training.datasets import read_dataset
     from training.train import data_summary, labels_of, quiet_tensorflow
 
     models_dir = Path(models_dir or MODELS_DIR)
@@ -209,11 +208,7 @@ def fuse(
     full = widest_features([c.features for c in cards])
     for card in cards:
         member_adapter(full, card.features, card.name)  # refuse before any work is done
-    trials = read_dataset(dataset_kind, Path(data_dir))
-    train_trials = [t for t in trials if t.subset == "train"]
-    dev_trials = [t for t in trials if t.subset == "dev"]
-    if not dev_trials or not train_trials:
-        raise FusionError("Fusion needs the dataset's train and dev parts.")
+    train_trials, dev_trials = train_and_dev(dataset_kind, data_dir, "Fusion")
     dev_y = labels_of(dev_trials)
     names = [member_name(c) for c in cards]
     log(f"Fusing {', '.join(names)} on {len(dev_trials)} dev clips.")
@@ -279,6 +274,18 @@ def fuse(
     return card
 
 
+def train_and_dev(dataset_kind: str, data_dir: Path, task: str) -> tuple[list, list]:
+    """The dataset's train and dev trials: the threshold is chosen on dev, the train EER reported."""
+    from training.datasets import read_dataset
+
+    trials = read_dataset(dataset_kind, Path(data_dir))
+    train_trials = [t for t in trials if t.subset == "train"]
+    dev_trials = [t for t in trials if t.subset == "dev"]
+    if not dev_trials or not train_trials:
+        raise FusionError(f"{task} needs the dataset's train and dev parts.")
+    return train_trials, dev_trials
+
+
 def settle_card(card: dict, model, models_dir: Path, full: FeatureConfig, window_samples: int,
                 train_trials: Sequence, dev_trials: Sequence, workers: int, log: Log) -> dict:
     """Export the network, then choose its threshold and calibration on dev from the exported
@@ -333,7 +340,6 @@ def extract(
     Only the fused copy keeps the runs of a grown mean (the shipped default holds runs whose own
     files are gone), so a new mean of some of them starts here. The network is the member's
     own, weights untouched; its threshold and calibration are chosen on dev again."""
-    from training.datasets import read_dataset
     from training.train import data_summary, quiet_tensorflow
 
     models_dir = Path(models_dir or MODELS_DIR)
@@ -342,17 +348,15 @@ def extract(
         raise FusionError(f"Model {container.name} is a single network; there is no member to take out.")
     if (models_dir / f"{member}.json").exists():
         raise FusionError(f"Model {member} already exists in {models_dir}; move it away first.")
-    trials = read_dataset(dataset_kind, Path(data_dir))
-    train_trials = [t for t in trials if t.subset == "train"]
-    dev_trials = [t for t in trials if t.subset == "dev"]
-    if not dev_trials or not train_trials:
-        raise FusionError("Taking a member out needs the dataset's train and dev parts.")
+    train_trials, dev_trials = train_and_dev(dataset_kind, data_dir, "Taking a member out")
     quiet_tensorflow()
     from training.architectures import load_model
 
     network = find_member(load_model(container.path.with_suffix(".keras"), compile=False), member)
     if network is None:
         raise FusionError(f"Model {container.name} holds no member named {member}.")
+    if any(layer.name.startswith("member_") for layer in network.layers):
+        raise FusionError(f"Member {member} of {container.name} is itself a fused model; take out its runs one by one.")
     full = container.features
     frames = int(container.raw["window"]["frames"])
     if tuple(network.inputs[0].shape[1:]) != (frames, full.dims):
@@ -362,7 +366,7 @@ def extract(
     log(f"Taking {member} out of {container.name}.")
     card = {
         "name": member,
-        "architecture": recorded.get("architecture") or "lcnn",
+        "architecture": recorded.get("architecture") or ("lcnn" if any("Conv" in type(layer).__name__ for layer in network.layers) else "mlp"),
         "description": f"{member}, taken out of {member_name(container)} (one of the runs it averages): the same network, "
                        "its threshold and calibration chosen on dev again.",
         "parameters": int(network.count_params()),
