@@ -23,9 +23,16 @@ def line_for(label: str, spoof_probability: float, uncertain: bool, shown_path: 
     return f"{label.upper()} {whole_percent(confidence)}% {shown_path}"
 
 
-def error_line(shown_path: str, reason: str) -> str:
-    """`ERROR name.m4a: not an audio file`."""
-    return f"ERROR {shown_path}: {reason}"
+def error_line(shown_path: str, reason: str, advice: str = "") -> str:
+    """`ERROR name.m4a: not an audio file. Give a WAV, FLAC, OGG or MP3 recording.` — what to do
+    is on the line too, for a person who reads the screen with speech muted or no sound card."""
+    return f"ERROR {shown_path}: {reason}" + (f". {advice}." if advice else "")
+
+
+def advice_in(sentence: str, reason: str) -> str:
+    """What the error sentence (`name: reason. advice.`) tells the person to do, or ''."""
+    _, found, rest = sentence.partition(f"{reason}.")
+    return rest.strip().rstrip(".") if found else ""
 
 
 def spoken_verdict(verdict: Verdict, name: str) -> str:
@@ -48,4 +55,4 @@ def announce_verdict(context, verdict: Verdict, shown_path: str) -> None:
 
 def announce_error(context, shown_path: str, sentence: str, reason: str) -> None:
     """Print `ERROR path: reason` and speak the full sentence with the error earcon."""
-    context.say(sentence, "important", display=error_line(shown_path, reason), earcon="error")
+    context.say(sentence, "important", display=error_line(shown_path, reason, advice_in(sentence, reason)), earcon="error")

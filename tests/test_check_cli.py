@@ -52,7 +52,7 @@ def test_bad_file_does_not_stop_the_others_and_exits_1(clips, tmp_path):
     result = run(["check", str(broken), str(folder / "agent-user.wav")], tmp_path)
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == f"ERROR {broken}: not an audio file"
+    assert lines[0] == f"ERROR {broken}: not an audio file. Give a WAV, FLAC, OGG or MP3 recording."
     assert "agent-user.wav" in lines[1] and lines[1].split()[0] in ("SPOOF", "BONAFIDE", "UNCERTAIN")
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -117,3 +117,15 @@ def test_many_files_are_scored_in_parallel_in_order(tmp_path):
     # One worker lets BLAS use both cores, two workers give each one thread: float32 sums in
     # another order may move the sixth decimal, never more.
     assert [json.loads(line).get("score") for line in single.stdout.strip().splitlines()] == pytest.approx([r.get("score") for r in records], abs=2e-6)
+
+
+def test_an_error_line_carries_what_to_do_and_says_nothing_it_was_not_told():
+    """The printed line is all a person with speech muted or no sound card gets."""
+    from spoofvoice.verdict_text import advice_in, error_line
+
+    sentence = "odd.m4a: not an audio file. Give a WAV, FLAC, OGG or MP3 recording."
+    assert advice_in(sentence, "not an audio file") == "Give a WAV, FLAC, OGG or MP3 recording"
+    assert error_line("in/odd.m4a", "not an audio file", advice_in(sentence, "not an audio file")) == (
+        "ERROR in/odd.m4a: not an audio file. Give a WAV, FLAC, OGG or MP3 recording.")
+    assert advice_in("boom.wav: could not be checked.", "could not be checked") == ""
+    assert error_line("boom.wav", "could not be checked", "") == "ERROR boom.wav: could not be checked"

@@ -235,7 +235,7 @@ def test_vanished_file_becomes_a_failed_job(drop):
         (drop / "after.wav").write_bytes(clip_bytes(3))
         assert wait_for(lambda: finished(service) == 3)
         lines = context.verdict_lines()
-        assert "ERROR gone.wav: it vanished before it could be checked" in lines
+        assert "ERROR gone.wav: it vanished before it could be checked. Put it back into the folder to check it." in lines
         assert lines[-1].endswith(" after.wav") and not lines[-1].startswith("ERROR")
     finally:
         service.close()
