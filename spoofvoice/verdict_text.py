@@ -54,5 +54,7 @@ def announce_verdict(context, verdict: Verdict, shown_path: str) -> None:
 
 
 def announce_error(context, shown_path: str, sentence: str, reason: str) -> None:
-    """Print `ERROR path: reason` and speak the full sentence with the error earcon."""
+    """Print `ERROR path: reason. advice.` and speak the full sentence with the error earcon.
+    The advice is read back from the sentence, which every error source already builds, so the
+    job store needs no column of its own for it."""
     context.say(sentence, "important", display=error_line(shown_path, reason, advice_in(sentence, reason)), earcon="error")
