@@ -132,6 +132,37 @@ def test_wide_band_makes_check_say_uncertain(tiny_runs, small_corpus, private_ho
     assert not narrow.uncertain and narrow.score == pytest.approx(verdict.score, abs=1e-6)
 
 
+def test_student_learns_towards_its_teachers_scores(tiny_runs, small_corpus):  # noqa: F811
+    """A student of tiny-lcnn (weight 1: its targets are the teacher's probabilities alone): the
+    card names the teacher by hash, and the teacher's EER on the training clips, recomputed from
+    the scores the targets came from, equals the one the teacher's own card recorded."""
+    models = tiny_runs["a"].parent
+    folder = models.parent
+    home = folder / "home"
+    student = {**TINY_LCNN, "name": "tiny-student", "epochs": 1, "augmentation": {}, "average_checkpoints": 1,
+               "teacher": {"model": "tiny-lcnn", "weight": 1.0}}
+    done = run_training(home, write_config(folder, student), small_corpus, models)
+    teacher = json.loads(tiny_runs["a"].read_text())
+    record = json.loads((models / "tiny-student.json").read_text())["training"]["teacher"]
+    assert record["model"] == "tiny-lcnn" and record["tflite_sha256"] == teacher["files"]["tflite"]["sha256"]
+    assert record["weight"] == 1.0 and record["train_eer"] == pytest.approx(teacher["metrics"]["train"]["eer"])
+    assert 0.0 < record["mean_target_spoof"] < 1.0 and 0.0 < record["mean_target_bonafide"] < 1.0  # soft, not the labels
+    assert "Scoring the 100 training clips with the teacher tiny-lcnn." in done.stdout
+    plain = {key: value for key, value in student.items() if key != "teacher"} | {"name": "tiny-no-teacher"}
+    run_training(home, write_config(folder, plain), small_corpus, models)
+    losses = [json.loads((models / f"{n}.json").read_text())["training"]["history"][0]["loss"] for n in ("tiny-student", "tiny-no-teacher")]
+    assert losses[0] != pytest.approx(losses[1], rel=1e-3)  # the same seed and windows: only the targets differ
+
+    other = {**student, "name": "tiny-student-mfcc", "features": {"kind": "mfcc"}}
+    refused = subprocess.run([sys.executable, "-m", "training.train", "--config", str(write_config(folder, other)), "--dataset",
+                              "asvspoof2019-la", "--data", str(small_corpus), "--models-dir", str(models), "--workers", "1"],
+                             cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=240)
+    assert refused.returncode == 1 and "Traceback" not in refused.stdout + refused.stderr
+    assert refused.stdout.strip().splitlines()[-1] == ("The teacher tiny-lcnn uses other features than tiny-student-mfcc; "
+                                                       "a teacher must score the features the student learns from.")
+    assert not (models / "tiny-student-mfcc.json").exists()
+
+
 def _free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:

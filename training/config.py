@@ -55,6 +55,10 @@ class TrainConfig:
     # Intra-op threads for training (training/numerics.py): part of the result, since the thread
     # count decides how sums are split; 2 matches the machines the shipped models came from.
     threads: int = 2
+    # Knowledge distillation: {"model": NAME, "weight": W}. Each training clip's loss target
+    # becomes (1 - W) * its label + W * the named model's bonafide probability for it, so one
+    # network can learn what a mean of several learnt (training/train.py, teacher_targets).
+    teacher: dict = field(default_factory=dict)
 
     @property
     def loss_spec(self) -> LossSpec:
@@ -72,7 +76,7 @@ _TYPES = {
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
     "loss": dict, "average_checkpoints": int, "pitch_balance": list, "recipe": str,
-    "attack_weights": dict, "threads": int,
+    "attack_weights": dict, "threads": int, "teacher": dict,
 }
 
 # What may differ between two runs of one recipe.
@@ -140,6 +144,9 @@ def load_config(config: str | Path) -> TrainConfig:
         raise ConfigError(f"{path.name}: 'attack_weights' must map attack families to positive numbers, like {{\"S04\": 2.0}}.")
     if values.get("threads", 2) < 1:
         raise ConfigError(f"{path.name}: 'threads' must be at least 1.")
+    teacher_problem = check_teacher(values.get("teacher", {}), values)
+    if teacher_problem:
+        raise ConfigError(f"{path.name}: {teacher_problem}")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})
@@ -153,6 +160,24 @@ def load_config(config: str | Path) -> TrainConfig:
     if config.recipe:
         check_same_recipe(config, path)
     return config
+
+
+def check_teacher(teacher: dict, values: dict) -> str:
+    """What is wrong with a config's "teacher" object, in one sentence ("" when nothing is)."""
+    if not teacher:
+        return ""
+    unknown = sorted(set(teacher) - {"model", "weight"})
+    if unknown:
+        return f"unknown teacher key {unknown[0]!r}; known: model, weight."
+    model = teacher.get("model")
+    if not isinstance(model, str) or not model:
+        return "'teacher' must name a model, like {\"model\": \"default\", \"weight\": 0.5}."
+    weight = teacher.get("weight", 0.5)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 < weight <= 1.0:
+        return f"teacher 'weight' must be a number above 0 and at most 1, not {weight!r}."
+    if values.get("loss", {}).get("name", "bce") != "bce":
+        return "a teacher's probabilities are soft targets, which only the bce loss can learn from."
+    return ""
 
 
 def check_same_recipe(config: TrainConfig, path: Path) -> None:

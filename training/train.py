@@ -242,7 +242,7 @@ class Windows:
         return epoch_windows(clips, copies, self.frames, self.augmentation, self.config.features, self.config.seed, epoch, speed)
 
 
-def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None, stop=None, clip_weights: np.ndarray | None = None) -> None:
+def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs: int, config: TrainConfig, strategy, after_epoch: Callable[[int, float], bool] | None = None, stop=None, clip_weights: np.ndarray | None = None, targets: np.ndarray | None = None) -> None:
     """Train for `epochs`, one Keras fit per epoch on that epoch's windows, shuffled by the seed.
 
     Under a distribution strategy the epoch runs through `distributed_epoch`, because Keras 3's
@@ -251,17 +251,18 @@ def fit_epochs(model, windows: Windows, y: np.ndarray, rows: np.ndarray, epochs:
     `after_epoch(epoch, loss)` may return True to stop early; `stop` (a threading.Event) ends
     training after the current batch. A model with nothing to learn by gradient (the GMM) is
     left as it is. `clip_weights` (one per training clip, e.g. pitch-balanced) replace the
-    class weights.
+    class weights; `targets` (soft, from a teacher) replace the labels in the loss.
     """
     if not model.trainable_weights:
         return
     weights = sample_weights(y[rows], config.class_weights) if clip_weights is None else clip_weights[rows]
+    wanted = (y if targets is None else targets)[rows].astype(np.float32)
     for epoch in range(epochs):
         if stop is not None and stop.is_set():
             break
         if config.optimizer.get("schedule", "constant") != "constant":
             model.optimizer.learning_rate.assign(learning_rate_for(config, epoch, epochs))
-        loss = _fit_one_epoch(model, windows, y[rows], weights, rows, epoch, config, strategy, stop)
+        loss = _fit_one_epoch(model, windows, wanted, weights, rows, epoch, config, strategy, stop)
         if after_epoch and after_epoch(epoch, loss):
             break
 
@@ -357,7 +358,7 @@ def _build(config: TrainConfig, windows: Windows, y: np.ndarray, rows: np.ndarra
     return model
 
 
-def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None, clip_weights: np.ndarray | None = None) -> tuple[object, dict]:
+def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None, clip_weights: np.ndarray | None = None, targets: np.ndarray | None = None) -> tuple[object, dict]:
     """k-fold cross-validation on the training clips; the fold with the lowest EER is kept.
 
     Folds are stratified by label but not grouped by speaker, as in the original design:
@@ -373,7 +374,7 @@ def fit_kfold(config: TrainConfig, windows: Windows, y: np.ndarray, epochs: int,
         if stop is not None and stop.is_set() and best is not None:
             break  # the folds done so far stand; the best of them is kept
         model = _build(config, windows, y, fit_idx, strategy, config.seed + fold)
-        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy, stop=stop, clip_weights=clip_weights)
+        fit_epochs(model, windows, y, fit_idx, epochs, config, strategy, stop=stop, clip_weights=clip_weights, targets=targets)
         scores = predict(model, windows.centre[val_idx])
         fold_eer = _eer(scores, y[val_idx])
         fold_auc = roc_auc(scores[y[val_idx] == 1], scores[y[val_idx] == 0])
@@ -425,7 +426,7 @@ def _average_best(model, kept: list[dict], best_eer: float, dev_x: np.ndarray, d
     return {"epochs": epochs, "dev_eer": dev_eer, "kept": "average" if kept_average else "best epoch"}
 
 
-def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None, clip_weights: np.ndarray | None = None) -> tuple[object, dict]:
+def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray, epochs: int, log: Log, strategy, stop=None, progress=None, clip_weights: np.ndarray | None = None, targets: np.ndarray | None = None) -> tuple[object, dict]:
     """One training run, keeping the weights of the epoch with the lowest dev EER.
 
     With `average_checkpoints` = K > 1 the K epochs with the lowest dev EER are also averaged
@@ -453,7 +454,7 @@ def fit_with_dev(config: TrainConfig, windows: Windows, y: np.ndarray, dev_x: np
         return not improved and bool(patience) and epoch + 1 - kept[0]["epoch"] >= patience
 
     if model.trainable_weights:
-        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch, stop, clip_weights)
+        fit_epochs(model, windows, y, rows, epochs, config, strategy, after_epoch, stop, clip_weights, targets)
         if not kept:  # stopped inside the first epoch: what it learnt so far
             after_epoch(len(history), float("nan"))
         best = kept[0]
@@ -554,6 +555,54 @@ def clip_weights_for(cfg: TrainConfig, train_trials: Sequence, y: np.ndarray, wo
     return weights, {**record, "attack_weights": {"factors": dict(cfg.attack_weights), "share_of_spoof_weight": shares}}
 
 
+def soft_targets(labels: np.ndarray, teacher_scores: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) * label + weight * sigmoid(score): labels 1 for bonafide, scores as log-odds of bonafide."""
+    probability = 1.0 / (1.0 + np.exp(-np.asarray(teacher_scores, dtype=np.float64)))
+    return ((1.0 - weight) * np.asarray(labels, dtype=np.float64) + weight * probability).astype(np.float32)
+
+
+def load_teacher(cfg: TrainConfig, models_dir: Path):
+    """The config's teacher as a Detector (None without one), checked before any feature is
+    computed, so a teacher that cannot be used is said at once."""
+    if not cfg.teacher:
+        return None
+    from spoofvoice.detector import Detector, ModelError
+
+    name = cfg.teacher["model"]
+    try:
+        teacher = Detector.load(name, models_dir)
+    except ModelError as error:
+        raise TrainingError(f"The teacher cannot be used: {error}") from None
+    if teacher.card.features != cfg.features:
+        raise TrainingError(f"The teacher {name} uses other features than {cfg.name}; a teacher must score the features the student learns from.")
+    return teacher
+
+
+def teacher_targets(teacher, cfg: TrainConfig, train_features: Sequence[np.ndarray], y: np.ndarray, log: Log) -> tuple[np.ndarray | None, dict]:
+    """With a teacher: each training clip's loss target, (1 - W) * label + W * the teacher's
+    bonafide probability (the sigmoid of its clip score), and the card's record of it; otherwise
+    (None, {}).
+
+    Why: a mean of five networks scores better than any one of them but costs five times as
+    much per check; a single network trained towards its scores (knowledge distillation) can
+    learn what the mean agrees on, where the hard labels alone teach each run its own guesses.
+    The teacher scores the same cached features the student trains on.
+    """
+    if teacher is None:
+        return None, {}
+    from training.metrics import eer
+
+    name, weight = teacher.card.name, float(cfg.teacher.get("weight", 0.5))
+    log(f"Scoring the {len(train_features)} training clips with the teacher {cfg.teacher['model']}.")
+    scores = np.array([teacher.score_features(f, 0.0).score for f in train_features], dtype=np.float64)
+    targets = soft_targets(y, scores, weight)
+    teacher_eer = eer(scores[y == 1], scores[y == 0])
+    log(f"Teacher {name}: EER {teacher_eer * 100:.1f} percent on the training clips; targets are {weight:g} of its probability.")
+    return targets, {"teacher": {"model": name, "tflite_sha256": teacher.card.tflite_sha256, "weight": weight,
+                                 "train_eer": teacher_eer, "mean_target_bonafide": float(targets[y == 1].mean()),
+                                 "mean_target_spoof": float(targets[y == 0].mean())}}
+
+
 def _threshold_card(detector, train_features, train_y, dev_scores, dev_y, train_trials, dev_trials) -> tuple[float, dict]:
     """The training-set EER, and the threshold section of the card: the dev-EER threshold, how it
     was chosen, and the training-set EER point (the wrong-speaker-mix choice) for comparison."""
@@ -610,6 +659,7 @@ def train(
     epochs = cfg.epochs if epochs is None else epochs
     if band is not None and band < 0:
         raise TrainingError("The uncertainty band must not be negative.")
+    teacher = load_teacher(cfg, models_dir)
     trials = read_dataset(dataset_kind, Path(data_dir))
     train_trials, dev_trials = split_trials(trials, cfg, log)
     log(f"Training {name}: {len(train_trials)} training clips, {len(dev_trials)} dev clips, {epochs} epochs.")
@@ -625,11 +675,13 @@ def train(
     dev_y = labels_of(dev_trials)
 
     clip_weights, weight_record = clip_weights_for(cfg, train_trials, y, workers, log)
+    targets, teacher_record = teacher_targets(teacher, cfg, train_features, y, log)
     if cfg.folds > 1:
-        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution, stop, progress, clip_weights)
+        model, fit_summary = fit_kfold(cfg, windows, y, epochs, log, distribution, stop, progress, clip_weights, targets)
     else:
-        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution, stop, progress, clip_weights)
+        model, fit_summary = fit_with_dev(cfg, windows, y, dev_x, dev_y, epochs, log, distribution, stop, progress, clip_weights, targets)
     fit_summary.update(weight_record)
+    fit_summary.update(teacher_record)
     fit_summary["stopped_early_by_user"] = bool(stop is not None and stop.is_set())
     model = plain_copy(model, distribution)
     card = {
