@@ -297,19 +297,37 @@ def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
     return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
 
 
+def mel_edges(sample_rate: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """The n_filters + 2 corner frequencies (Hz) of the mel filterbank's triangles."""
+    top = sample_rate / 2.0 if fmax is None else fmax
+    return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(top), n_filters + 2))
+
+
+def linear_edges(sample_rate: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """The n_filters + 2 corner frequencies (Hz) of the linear filterbank's triangles."""
+    return np.linspace(fmin, sample_rate / 2.0 if fmax is None else fmax, n_filters + 2)
+
+
 @lru_cache(maxsize=16)
 def mel_filterbank(sample_rate: int, n_fft: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """Triangular filters equally spaced on the HTK mel scale, Slaney area-normalised."""
-    top = sample_rate / 2.0 if fmax is None else fmax
-    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(top), n_filters + 2))
-    return _triangles(edges, sample_rate, n_fft)
+    return _triangles(mel_edges(sample_rate, n_filters, fmin, fmax), sample_rate, n_fft)
 
 
 @lru_cache(maxsize=16)
 def linear_filterbank(sample_rate: int, n_fft: int, n_filters: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """Triangular filters equally spaced in Hz (LFCC keeps the high band that TTS gets wrong)."""
-    top = sample_rate / 2.0 if fmax is None else fmax
-    return _triangles(np.linspace(fmin, top, n_filters + 2), sample_rate, n_fft)
+    return _triangles(linear_edges(sample_rate, n_filters, fmin, fmax), sample_rate, n_fft)
+
+
+def band_frequencies(config: FeatureConfig) -> np.ndarray:
+    """The frequency (Hz) each band of the static features is centred on: FFT bins for
+    logspec, filter centres for the filterbank kinds (whose cepstra mix these bands)."""
+    if config.kind == "logspec":
+        bins = spectrum_bins(config.sample_rate, config.n_fft, config.fmin, config.fmax)
+        return np.arange(config.n_fft // 2 + 1)[bins] * (config.sample_rate / config.n_fft)
+    edges = linear_edges if config.kind == "lfcc" else mel_edges
+    return edges(config.sample_rate, config.n_filters, config.fmin, config.fmax)[1:-1]
 
 
 def _triangles(edges: np.ndarray, sample_rate: int, n_fft: int) -> np.ndarray:

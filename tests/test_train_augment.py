@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from spoofvoice import audio
-from spoofvoice.features import FeatureConfig, extract
+from spoofvoice.features import FeatureConfig, band_frequencies, extract
 from training.augment import (
     Augmentation,
     change_speed,
+    curve_to_features,
     epoch_windows,
+    equaliser_basis,
+    equaliser_gain_db,
     gain_vector,
     mask,
     speed_factor,
@@ -39,6 +42,61 @@ def test_feature_gain_equals_audio_gain(real_speech, kind, phase):
         away[:, :static] = away[:, static : 2 * static] = ~near
         assert away.mean() > 0.99
     assert np.allclose(louder[away], shifted[away], atol=1e-3 * np.abs(louder).max())
+
+
+@pytest.mark.parametrize("kind", ["mfcc", "lfcc", "logmel", "logspec"])
+def test_feature_equaliser_equals_filtering_the_audio(real_speech, kind):
+    """Adding curve_to_features(the curve at each band) is what passing the audio through a
+    filter with that gain does: exact for log spectra, within 10% for the filterbank kinds
+    (a band takes the curve's value at its centre). Excitation columns barely move."""
+    from scipy.signal import fftconvolve
+
+    config = FeatureConfig(kind=kind, n_filters=40, n_coeffs=20, excitation=True)
+    samples = audio.load(real_speech)
+    samples = samples + 1e-3 * np.random.default_rng(0).standard_normal(len(samples)).astype(np.float32)
+    coefficients = [5.0, -3.0, 2.0, -1.5, 1.0, 0.5, -0.5, 1.0]
+    taps = 4096  # a zero-phase FIR with that gain, by frequency sampling
+    response = 10 ** (equaliser_gain_db(np.fft.rfftfreq(taps, 1 / 16000), coefficients, 16000) / 20)
+    fir = np.fft.fftshift(np.fft.irfft(response, taps)) * np.hanning(taps)
+    filtered = fftconvolve(samples, fir, mode="same").astype(np.float32)
+    plain, coloured = extract(samples, config), extract(filtered, config)
+    shift = curve_to_features(config, equaliser_gain_db(band_frequencies(config), coefficients, 16000))
+    inner = slice(30, len(plain) - 30)  # away from the convolution's edges
+    static = config.static_dims
+    moved = (coloured - plain)[inner, :static]
+    error = moved - shift[:static]
+    if kind == "logspec":  # bins on the log floor do not move
+        away = plain[inner, :static] > np.log(1e-10) + 1.0
+        moved, error = moved[away], error[away]
+    assert np.linalg.norm(moved) > 5 * np.linalg.norm(error)
+    assert np.linalg.norm(error) < 0.1 * np.linalg.norm(moved)
+    assert np.abs(coloured[inner, static:] - plain[inner, static:]).mean() < 0.1
+    assert not shift[static:].any()
+
+
+def test_random_equaliser_is_bounded_smooth_and_leaves_time_alone():
+    """With only "eq_db", each window moves by one curve for all its frames, at most eq_db dB."""
+    config = FeatureConfig(kind="logspec", n_fft=512, deltas=1, excitation=True)
+    rng = np.random.default_rng(0)
+    clips = [rng.standard_normal((60, config.dims)).astype(np.float32) for _ in range(40)]
+    aug = Augmentation.from_dict({"eq_db": 10.0, "eq_terms": 6})
+    plain = epoch_windows(clips, [], 50, Augmentation(), config, seed=1, epoch=0)
+    windows = epoch_windows(clips, [], 50, aug, config, seed=1, epoch=0)
+    assert np.array_equal(windows, epoch_windows(clips, [], 50, aug, config, seed=1, epoch=0))
+    shifts = windows - plain
+    static = config.static_dims
+    assert np.allclose(shifts, shifts[:, :1], atol=1e-5)  # the same for every frame
+    assert not shifts[:, :, static:].any()  # deltas and excitation columns stay
+    peaks_db = np.abs(shifts[:, 0, :static]).max(axis=1) * 10 / np.log(10)
+    assert peaks_db.max() <= 10.0 + 1e-3 and peaks_db.min() < 5.0 < peaks_db.max()
+    curves, _ = equaliser_basis(config, 6)
+    assert curves.shape == (6, static)
+
+
+@pytest.mark.parametrize("value", [{"eq_db": 6.0}, {"eq_db": -1.0, "eq_terms": 4}, {"eq_db": True, "eq_terms": 4}])
+def test_equaliser_keys_are_checked(value):
+    with pytest.raises(ValueError, match="eq_"):
+        Augmentation.from_dict(value)
 
 
 def test_epoch_windows_are_seeded_and_vary_by_epoch():

@@ -16,6 +16,13 @@ What a config's "augmentation" object may hold (all optional; an empty object me
   waveform's glottal pulses sharp, so a bonafide copy is still bonafide; both classes get
   copies, so the band edge it moves tells neither apart. Each epoch a clip is replaced by one
   of its speed copies with probability P (before the channel copies are considered);
+- "eq_db": E and "eq_terms": K: a random equaliser on each window, the way another
+  microphone, room or recording chain colours a voice: a smooth gain curve, the sum of K
+  cosines over the mel scale (so it can shape the band below 300 Hz on its own), scaled so
+  its largest boost or cut is drawn uniformly from [0, E] dB. A filter adds its log gain to
+  a log spectrum, so it is applied exactly in the feature domain, like "gain_db" (deltas,
+  phase planes and the excitation columns, which the LPC inverse filter keeps free of the
+  colouring, do not move);
 - "time_masks"/"time_mask_frames" and "freq_masks"/"freq_mask_bins": SpecAugment masks
   (up to that many frames/bins each), filled with the window's own mean so the masked
   region carries no level.
@@ -38,6 +45,7 @@ KEYS = {
     "crop": bool, "gain_db": (int, float), "channel_copies": int, "channel_probability": (int, float),
     "time_masks": int, "time_mask_frames": int, "freq_masks": int, "freq_mask_bins": int,
     "speed_copies": int, "speed_probability": (int, float), "speed_range": list,
+    "eq_db": (int, float), "eq_terms": int,
 }
 
 
@@ -54,6 +62,8 @@ class Augmentation:
     speed_copies: int = 0
     speed_probability: float = 0.0
     speed_range: tuple[float, float] = (1.0, 1.0)
+    eq_db: float = 0.0
+    eq_terms: int = 0
 
     @classmethod
     def from_dict(cls, data: dict) -> Augmentation:
@@ -71,6 +81,8 @@ class Augmentation:
         for key in ("channel_probability", "speed_probability"):
             if not 0.0 <= getattr(made, key) <= 1.0:
                 raise ValueError(f"augmentation {key!r} must lie between 0 and 1")
+        if made.eq_db < 0 or made.eq_db > 0 and made.eq_terms < 1:
+            raise ValueError("augmentation 'eq_db' must be 0 or more, and with it 'eq_terms' at least 1")
         return made
 
     @property
@@ -116,6 +128,53 @@ def gain_vector(config: FeatureConfig) -> np.ndarray:
     else:  # mfcc: 10 log10, orthonormal DCT
         vector[0] = math.sqrt(config.n_filters)
     return vector
+
+
+def equaliser_gain_db(frequencies: np.ndarray, coefficients: Sequence[float], sample_rate: int) -> np.ndarray:
+    """The equaliser's gain in dB at each frequency (Hz): sum over k of a_k cos(pi k mel(f) / mel(nyquist))."""
+    from spoofvoice.features import hz_to_mel
+
+    position = hz_to_mel(np.asarray(frequencies, dtype=np.float64)) / hz_to_mel(sample_rate / 2.0)
+    orders = np.arange(1, len(coefficients) + 1)[:, None]
+    return np.asarray(coefficients, dtype=np.float64) @ np.cos(np.pi * orders * position[None, :])
+
+
+def curve_to_features(config: FeatureConfig, curve_db: np.ndarray) -> np.ndarray:
+    """How each feature dimension moves when every static band's power changes by `curve_db`.
+
+    Log spectra and log-mel take the natural log of the power; MFCCs are an orthonormal DCT
+    of 10 log10 band energies, LFCCs of natural-log ones, so a band-wise change enters
+    their cepstra through the same DCT.
+    """
+    from spoofvoice.features import dct_matrix
+
+    vector = np.zeros(config.dims, dtype=np.float32)
+    nats = np.asarray(curve_db, dtype=np.float64) * math.log(10.0) / 10.0
+    if config.kind in ("logmel", "logspec"):
+        vector[: config.static_dims] = nats
+    elif config.kind == "lfcc":
+        vector[: config.static_dims] = dct_matrix(config.n_filters, config.n_coeffs) @ nats
+    else:
+        vector[: config.static_dims] = dct_matrix(config.n_filters, config.n_coeffs) @ np.asarray(curve_db)
+    return vector
+
+
+def equaliser_basis(config: FeatureConfig, terms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cosine term: its gain in dB at each band (terms, bands) and its feature shift (terms, dims)."""
+    from spoofvoice.features import band_frequencies
+
+    frequencies = band_frequencies(config)
+    curves = np.stack([equaliser_gain_db(frequencies, np.eye(terms)[k], config.sample_rate) for k in range(terms)])
+    return curves, np.stack([curve_to_features(config, curve) for curve in curves])
+
+
+def random_equaliser(curves: np.ndarray, shifts: np.ndarray, max_db: float, rng: np.random.Generator) -> np.ndarray:
+    """One draw of the equaliser's feature shift: random cosine weights, scaled so the curve's
+    largest boost or cut over the bands is uniform in [0, max_db] dB."""
+    weights = rng.uniform(-1.0, 1.0, len(curves))
+    peak = float(np.abs(weights @ curves).max())
+    depth = float(rng.uniform(0.0, max_db))
+    return ((weights * (depth / peak if peak > 0 else 0.0)) @ shifts).astype(np.float32)
 
 
 def crop(features: np.ndarray, frames: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -166,6 +225,7 @@ def epoch_windows(
     """
     rng = np.random.default_rng([seed, epoch])
     gain = gain_vector(features)
+    equaliser = equaliser_basis(features, aug.eq_terms) if aug.eq_db else None
     out = np.empty((len(clips), frames, features.dims), dtype=np.float32)
     for index, clip in enumerate(clips):
         source = clip
@@ -176,6 +236,8 @@ def epoch_windows(
         window = crop(source, frames, rng if aug.crop else None)
         if aug.gain_db:
             window = window + gain * float(rng.uniform(-aug.gain_db, aug.gain_db))
+        if equaliser is not None:
+            window = window + random_equaliser(*equaliser, aug.eq_db, rng)
         if aug.time_masks or aug.freq_masks:
             window = mask(window, aug, rng, features.planes, features.spectral_dims)
         out[index] = window
