@@ -77,7 +77,7 @@ def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
     # listing commands never imports training code.
     parser.add_argument("action", choices=("build", "heldout"), help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--size", choices=("small", "full"), default="small", help="small: about 200 clips; full: about 10,000")
+    parser.add_argument("--size", choices=("small", "full", "large"), default="small", help="small: about 200 clips; full: about 10,000; large: full with twice the training clips")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus")
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="worker processes (default: up to 2)")
 

@@ -162,8 +162,25 @@ def test_refuses_to_overwrite_a_folder_that_is_not_a_corpus(tmp_path):
 
 
 def test_unknown_size_is_refused(tmp_path):
-    with pytest.raises(build_mod.CorpusError, match="small or full"):
+    with pytest.raises(build_mod.CorpusError, match="small, full or large"):
         build_corpus(tmp_path, size="huge", log=lambda s: None)
+
+
+def test_large_is_full_with_twice_the_training_clips():
+    """`--size large` doubles train alone: dev and eval are the same clips, seeds and speakers as
+    full's, so a model trained on either is measured on the same sets; train keeps its voices."""
+    quiet = lambda s: None  # noqa: E731
+    full, large = plan_corpus("full", 0, quiet), plan_corpus("large", 0, quiet)
+    held_out = lambda plan: [j for j in plan.jobs if j.split != "train"]  # noqa: E731
+    assert held_out(large) == held_out(full) and len(held_out(full)) == 5000
+    assert large.speakers == full.speakers
+    train = lambda plan: [j for j in plan.jobs if j.split == "train"]  # noqa: E731
+    counts = Counter(j.label for j in train(large))
+    assert counts == {"bonafide": 5200, "spoof": 5200} == {k: 2 * v for k, v in Counter(j.label for j in train(full)).items()}
+    assert {j.speaker for j in train(large)} == {j.speaker for j in train(full)}
+    assert Counter(j.attack for j in train(large) if j.label == "spoof").keys() == Counter(
+        j.attack for j in train(full) if j.label == "spoof").keys()
+    assert len({j.file_id for j in large.jobs}) == len(large.jobs)
 
 
 def test_a_train_only_source_leaves_dev_and_eval_unchanged(monkeypatch):

@@ -1,4 +1,4 @@
-"""`python -m training.corpus build --out DIR [--size small|full] [--seed N] [--workers K]`
+"""`python -m training.corpus build --out DIR [--size small|full|large] [--seed N] [--workers K]`
 and `python -m training.corpus heldout --out DIR [--seed N]`."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
         "--size",
-        choices=("small", "full"),
+        choices=("small", "full", "large"),
         default="small",
-        help="small: about 200 clips (CI); full: about 10,000",
+        help="small: about 200 clips (CI); full: about 10,000; large: full with twice the training clips",
     )
     parser.add_argument("--seed", type=int, default=0, help="same seed, same corpus")
     parser.add_argument(

@@ -22,12 +22,15 @@ from training.corpus.sources import SourceClip, available_sources
 SPLITS = ("train", "dev", "eval")
 LETTER = {"train": "T", "dev": "D", "eval": "E"}
 PROTOCOL = {"train": "train.trn", "dev": "dev.trl", "eval": "eval.trl"}
-# clips per split: (bonafide, spoof)
+# clips per split: (bonafide, spoof). "large" is "full" with twice the training clips: its dev
+# and eval parts are the same clips, byte for byte, so models trained on either compare directly.
 SIZES = {
     "small": {"train": (50, 50), "dev": (25, 25), "eval": (25, 25)},
     "full": {"train": (2600, 2600), "dev": (1000, 1000), "eval": (1500, 1500)},
+    "large": {"train": (5200, 5200), "dev": (1000, 1000), "eval": (1500, 1500)},
     "heldout": {"train": (0, 0), "dev": (0, 0), "eval": (150, 150)},
 }
+BUILD_SIZES = ("small", "full", "large")  # what `build --size` accepts ("heldout" has its own command)
 SPLIT_SHARE = {"train": 0.6, "dev": 0.2, "eval": 0.2}
 MIN_S, MAX_S = 2.0, 6.0
 
@@ -238,8 +241,8 @@ class Plan:
 
 def plan_corpus(size: str, seed: int, log: Callable[[str], None]) -> Plan:
     """Find sources and families, split speakers and plan every clip; no audio is made yet."""
-    if size not in ("small", "full"):
-        raise CorpusError(f"Unknown size {size!r}; use small or full.")
+    if size not in BUILD_SIZES:
+        raise CorpusError(f"Unknown size {size!r}; use small, full or large.")
     speakers: dict[str, list[SourceClip]] = defaultdict(list)
     train_only: set[str] = set()
     for source, clips in available_sources(log):
@@ -275,8 +278,8 @@ def build_corpus(
     from training.corpus.render import render_all
 
     out = Path(out)
-    if size not in ("small", "full"):
-        raise CorpusError(f"Unknown size {size!r}; use small or full.")
+    if size not in BUILD_SIZES:
+        raise CorpusError(f"Unknown size {size!r}; use small, full or large.")
     log(f"corpus: building the {size} corpus with seed {seed} into {out}")
     plan = plan_corpus(size, seed, log)
     _prepare_out(out)
