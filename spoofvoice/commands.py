@@ -80,6 +80,7 @@ def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=("small", "full", "large"), default="small", help="small: about 200 clips; full: about 10,000; large: full with twice the training clips")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus")
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="worker processes (default: up to 2)")
+    parser.add_argument("--partial", action="store_true", help="heldout: build from the reserved voices that are installed, not refuse")
 
 
 def _say_arguments(parser: argparse.ArgumentParser) -> None:

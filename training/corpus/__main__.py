@@ -1,5 +1,5 @@
 """`python -m training.corpus build --out DIR [--size small|full|large] [--seed N] [--workers K]`
-and `python -m training.corpus heldout --out DIR [--seed N]`."""
+and `python -m training.corpus heldout --out DIR [--seed N] [--partial]`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="worker processes (default: up to 2)"
     )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="heldout: build from the reserved voices that are installed, not refuse",
+    )
 
 
 def run(args: argparse.Namespace, log) -> int:
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace, log) -> int:
     workers = args.workers or default_workers()
     try:
         if args.action == "heldout":
-            build_heldout(args.out, seed=args.seed, log=log, workers=workers)
+            build_heldout(args.out, seed=args.seed, log=log, workers=workers, partial=args.partial)
         else:
             build_corpus(args.out, size=args.size, seed=args.seed, log=log, workers=workers)
     except (CorpusError, OSError) as exc:
