@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 ASTERISK_EN = Path("/usr/share/asterisk/sounds/en")
+
+
+def pytest_configure(config) -> None:
+    """Give the programs the tests start a working Ctrl-C, however the suite was started.
+
+    A shell without job control starts background commands (`make test &`) with SIGINT
+    ignored, and an ignored signal stays ignored in every program started below it: the
+    session and `watch` then never see the Ctrl-C or SIGINT the tests send. A handled signal
+    is reset to its default in a started program, so handling it here restores it there.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
