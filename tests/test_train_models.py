@@ -429,3 +429,15 @@ def test_fusion_refuses_members_it_cannot_feed(tmp_path, small_corpus):  # noqa:
     assert done.returncode == 1
     assert done.stdout.strip().splitlines()[-1] == "Model tiny-hop: its frames (logmel) are not on the fused model's grid; fuse models with the same STFT and no deltas."
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_fuse_names_a_missing_model_in_one_line(tmp_path):
+    """A misspelt member (or a models folder without the fused model) is a sentence, not a traceback."""
+    home, models = tmp_path / "home", tmp_path / "m"
+    models.mkdir()
+    for args in (["--members", "nosuch", "--extract", "run"], ["--members", "nosuch", "other", "--mean"]):
+        done = subprocess.run([sys.executable, "-m", "training.fuse", *args, "--data", str(tmp_path), "--models-dir", str(models)],
+                              cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1
+        assert done.stdout.strip().splitlines() == ["No model called nosuch. Models available: none."]
+        assert "Traceback" not in done.stdout + done.stderr

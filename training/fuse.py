@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spoofvoice.detector import Detector, ModelCard, resolve_card
+from spoofvoice.detector import Detector, ModelCard, ModelError, resolve_card
 from spoofvoice.features import FeatureConfig
 from spoofvoice.paths import MODELS_DIR
 
@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,
              workers=args.workers, mean=args.mean, log=lambda line: print(line, flush=True))
-    except (FusionError, DatasetError) as error:
+    except (FusionError, DatasetError, ModelError) as error:
         print(error, flush=True)
         return 1
     return 0
