@@ -247,3 +247,67 @@ def test_make_models_rebuilds_the_shipped_default_from_its_runs():
         assert tuple(runs) == RUN_MEANS[source]
         assert abs(sum(member["weight"] for member in card["members"]) - 1.0) < 1e-9
         assert sum(member["runs"] for member in card["members"]) == len(runs)
+
+
+def _corpus(folder, dev: str = "LA_D_1 - bonafide\n"):
+    protocols = folder / "LA" / "ASVspoof2019_LA_cm_protocols"
+    protocols.mkdir(parents=True)
+    (folder / "corpus.json").write_text("{}")
+    (protocols / "ASVspoof2019.LA.cm.dev.trl.txt").write_text(dev)
+    (protocols / "ASVspoof2019.LA.cm.eval.trl.txt").write_text("LA_E_1 - bonafide\n")
+    return folder
+
+
+def test_a_config_trains_on_the_corpus_it_names_beside_the_given_one(tmp_path, monkeypatch):
+    """A config made for corpus/large is trained there by ship, even when ship is given
+    corpus/full; a corpus that is missing, or whose dev part differs, stops ship before training."""
+    import json
+
+    import pytest
+
+    from training import config as config_mod
+    from training.ship import corpus_for
+
+    monkeypatch.setattr(config_mod, "CONFIG_DIR", tmp_path / "configs")
+    (tmp_path / "configs").mkdir()
+    base = json.loads((config_mod.Path(config_mod.__file__).parent / "configs" / "lcnn-logspec-excite-seed1.json").read_text())
+    (tmp_path / "configs" / "plain.json").write_text(json.dumps({**base, "name": "plain"}))
+    (tmp_path / "configs" / "big.json").write_text(json.dumps({**base, "name": "big", "corpus": "large"}))
+    full = _corpus(tmp_path / "corpus" / "full")
+    assert corpus_for("plain", full) == full
+    with pytest.raises(SystemExit, match="corpus/large, which is not built; run: make corpus-large"):
+        corpus_for("big", full)
+    large = _corpus(tmp_path / "corpus" / "large", dev="LA_D_9 - bonafide\n")
+    with pytest.raises(SystemExit, match="whose dev part is not"):
+        corpus_for("big", full)
+    (large / "LA" / "ASVspoof2019_LA_cm_protocols" / "ASVspoof2019.LA.cm.dev.trl.txt").write_text("LA_D_1 - bonafide\n")
+    assert corpus_for("big", full) == large
+    assert corpus_for("big", large) == large
+    (tmp_path / "configs" / "odd.json").write_text(json.dumps({**base, "name": "odd", "corpus": "../elsewhere"}))
+    with pytest.raises(config_mod.ConfigError, match="'corpus' must be a corpus folder's name"):
+        config_mod.load_config("odd")
+
+
+def test_the_corpus_of_each_candidate_has_a_make_target():
+    """`make models` builds what ship needs: every corpus a candidate config names has its
+    `make corpus-NAME` target."""
+    from pathlib import Path
+
+    from training.config import load_config
+    from training.ship import CANDIDATES
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
+    for name in CANDIDATES:
+        corpus = load_config(name).corpus
+        if corpus:
+            assert f"\ncorpus-{corpus}:" in makefile, f"{name} needs corpus/{corpus}, and the Makefile cannot build it"
+    assert "\ncorpus-large:" in makefile and "--size large" in makefile
+
+
+def test_ship_names_the_corpora_make_must_build(capsys):
+    from training.ship import main
+
+    assert main(["--data", "corpus/full", "--corpora", "--add", "lcnn-logspec-excite-gcin-pitch-large"]) == 0
+    assert capsys.readouterr().out == "large\n"
+    assert main(["--data", "corpus/full", "--corpora", "--candidates", "lcnn-logmel", "seed-mlp"]) == 0
+    assert capsys.readouterr().out == ""

@@ -6,6 +6,7 @@ Plain JSON types only: a boolean written as a string is refused, so a config mea
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -59,6 +60,10 @@ class TrainConfig:
     # becomes (1 - W) * its label + W * the named model's bonafide probability for it, so one
     # network can learn what a mean of several learnt (training/train.py, teacher_targets).
     teacher: dict = field(default_factory=dict)
+    # The local corpus this config was made for, a folder beside the one `ship --data` names
+    # ("large": corpus/large), so `ship` and `make models` train it on that corpus; "" means
+    # whatever corpus it is given. Only the train part may differ: dev and eval must match.
+    corpus: str = ""
 
     @property
     def loss_spec(self) -> LossSpec:
@@ -76,7 +81,7 @@ _TYPES = {
     "epochs": int, "batch_size": int, "seed": int, "folds": int, "early_stopping_patience": int,
     "class_weights": bool, "uncertainty_band": (int, float), "data": dict, "augmentation": dict, "feature_dtype": str,
     "loss": dict, "average_checkpoints": int, "pitch_balance": list, "recipe": str,
-    "attack_weights": dict, "threads": int, "teacher": dict,
+    "attack_weights": dict, "threads": int, "teacher": dict, "corpus": str,
 }
 
 # What may differ between two runs of one recipe.
@@ -147,6 +152,8 @@ def load_config(config: str | Path) -> TrainConfig:
     teacher_problem = check_teacher(values.get("teacher", {}), values)
     if teacher_problem:
         raise ConfigError(f"{path.name}: {teacher_problem}")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*|", values.get("corpus", "")):
+        raise ConfigError(f"{path.name}: 'corpus' must be a corpus folder's name, like \"large\" for corpus/large.")
     if values.get("uncertainty_band", 0) < 0:
         raise ConfigError(f"{path.name}: 'uncertainty_band' must not be negative.")
     window = raw.get("window", {})

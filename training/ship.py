@@ -92,8 +92,41 @@ def accuracy_at(scores_file: Path, threshold: float) -> float:
     return right / total if total else float("nan")
 
 
+def corpus_for(name: str, data: Path) -> Path:
+    """The corpus a config trains on: the folder its `corpus` names beside `data` (say
+    corpus/large beside corpus/full), or `data` itself. Refuses, naming the make target, a
+    corpus that is not built, before any training starts."""
+    from training.config import load_config
+
+    corpus = load_config(name).corpus
+    if not corpus or corpus == data.name:
+        return data
+    folder = data.parent / corpus
+    if not (folder / "corpus.json").is_file():
+        raise SystemExit(f"Config {name} trains on {folder}, which is not built; run: make corpus-{corpus}")
+    for subset in ("dev", "eval"):
+        protocol = f"LA/ASVspoof2019_LA_cm_protocols/ASVspoof2019.LA.cm.{subset}.trl.txt"
+        if _read_bytes(folder / protocol) != _read_bytes(data / protocol):
+            raise SystemExit(f"Config {name} trains on {folder}, whose {subset} part is not {data}'s; "
+                             "rebuild it with the same seed so their numbers compare.")
+    return folder
+
+
+def corpora_named(names: list[str]) -> list[str]:
+    """The corpus folders that configs name for themselves (say ["large"]), sorted, once each."""
+    from training.config import load_config
+
+    return sorted({load_config(name).corpus for name in names} - {""})
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
 def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool) -> dict:
-    """Train one config (unless its model exists and retrain is False), evaluate dev and eval."""
+    """Train one config (unless its model exists and retrain is False) on its corpus, evaluate
+    dev and eval (a config's own corpus shares dev and eval with the others, so its numbers compare)."""
+    data = corpus_for(name, data)
     card_path = models_dir / f"{name}.json"
     timings = {}
     if retrain or not card_path.exists():
@@ -315,8 +348,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-candidates", action="store_true", help="leave every candidate in models/, not only default and seed-mlp")
     parser.add_argument("--reports", type=Path, default=REPORTS, help="where the evaluation reports go")
     parser.add_argument("--add", metavar="CONFIG", help="train one more candidate and let it challenge the shipped default (nothing else is retrained)")
+    parser.add_argument("--corpora", action="store_true", help="print the corpus folders the candidates name (for make) and exit")
     args = parser.parse_args(argv)
+    if args.corpora:
+        for corpus in corpora_named([args.add] if args.add else args.candidates):
+            print(corpus)
+        return 0
     start = time.monotonic()
+    for name in [args.add] if args.add else args.candidates:
+        corpus_for(name, args.data)  # every corpus is there before hours of training start
     if args.add:
         card = train_and_evaluate(args.add, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
         shipped = add_candidate(card, args.models_dir)
