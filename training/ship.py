@@ -3,9 +3,9 @@
 For each candidate config and the seed-mlp baseline: train on the train part (threshold and
 calibration on dev, as train.py does), evaluate on dev and on eval with training/evaluate.py,
 and write the results into the card. The LCNN candidates are also fused into one network
-(training/fuse.py), which competes like any candidate. The default is chosen on DEV only — lowest dev EER on
-the attacks unseen in training, dev speakers being unseen too — never on eval, so the eval
-numbers in the cards are honest. Configs that name another as their `recipe` are more runs of
+(training/fuse.py), which competes like any candidate. The default is chosen on DEV only — the
+lowest average of dev EER on the attacks unseen in training and overall dev EER (dev speakers
+are all unseen), see `rank` — never on eval, so the eval numbers in the cards are honest. Configs that name another as their `recipe` are more runs of
 it (another seed): a recipe is judged by the mean of its runs, because one retraining moves
 dev EER by as much as candidates differ. The chosen model is then copied to models/default.* with its card saying
 where it came from, and both shipped cards carry each other's eval numbers.
@@ -219,15 +219,24 @@ def recipe_key(keys: list[tuple[float, float]]) -> tuple[float, float]:
     return (sum(k[0] for k in keys) / len(keys), sum(k[1] for k in keys) / len(keys))
 
 
+def rank(keys: list[tuple[float, float]]) -> tuple[float, float]:
+    """How recipes are compared (lower is better): the mean over the runs of dev EER on the attacks
+    unseen in training and overall dev EER (every dev speaker is unseen), averaged, then the
+    unseen-attack EER alone. The issue asks for the best on unseen attacks and unseen speakers
+    together. Judged on unseen attacks alone (three families, about 600 dev spoofs), a 0.16
+    point edge there shipped one network that was 1.6 points behind the default on all of dev."""
+    unseen, overall = recipe_key(keys)
+    return ((unseen + overall) / 2, unseen)
+
+
 def choose(cards: list[dict]) -> dict:
-    """The run with the lowest dev key within the recipe whose runs have the lowest mean dev EER
-    on attacks unseen in training (then overall dev EER). A config is a recipe of its own
-    unless it names another as its `recipe`."""
+    """The run with the best rank within the recipe whose runs rank best together. A config is
+    a recipe of its own unless it names another as its `recipe`."""
     runs: dict[str, list[dict]] = {}
     for card in cards:
         runs.setdefault(recipe_of(card), []).append(card)
-    best = min(runs.values(), key=lambda group: recipe_key([selection_key(c) for c in group]))
-    return min(best, key=selection_key)
+    best = min(runs.values(), key=lambda group: rank([selection_key(c) for c in group]))
+    return min(best, key=lambda card: rank([selection_key(card)]))
 
 
 def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates: list[dict]) -> dict:
@@ -255,8 +264,9 @@ def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates
     return card
 
 
-RULE = ("lowest mean dev EER on attack families unseen in training over the runs of each recipe (runs differ only in seed; "
-        "dev speakers are unseen too; for a fusion, with weights cross-fitted on the other dev speakers); eval was not used to choose")
+RULE = ("lowest mean over the runs of each recipe (runs differ only in seed) of the average of dev EER on attack families "
+        "unseen in training and overall dev EER (dev speakers are all unseen), then of dev EER on unseen attacks alone; for a "
+        "fusion, with weights cross-fitted on the other dev speakers; eval was not used to choose")
 
 
 def _entry(card: dict) -> dict:
@@ -284,7 +294,8 @@ def _recorded_runs(earlier: dict, recipe: str, skip: str = "") -> dict[str, tupl
 def _recipe_record(runs: dict[str, tuple[float, float]]) -> dict:
     """What the default card says of a recipe it compared: its runs and their mean dev key."""
     unseen, overall = recipe_key(list(runs.values()))
-    return {"runs": list(runs), "dev_eer_unseen_attacks_mean": round(unseen, 6), "dev_eer_mean": round(overall, 6)}
+    return {"runs": list(runs), "dev_eer_unseen_attacks_mean": round(unseen, 6), "dev_eer_mean": round(overall, 6),
+            "rank": round(rank(list(runs.values()))[0], 6)}
 
 
 def add_candidate(card: dict, models_dir: Path) -> dict:
@@ -312,7 +323,7 @@ def add_candidate(card: dict, models_dir: Path) -> dict:
     # A new run of the default's own recipe only adds to its mean. Otherwise the challenger's
     # newest run is shipped: it is the one whose files are at hand, and choosing among runs of
     # one recipe on dev would bring back the chance the mean takes out.
-    if challenger != holder and recipe_key(list(challenger_runs.values())) < recipe_key(list(holder_runs.values())):
+    if challenger != holder and rank(list(challenger_runs.values())) < rank(list(holder_runs.values())):
         shipped = ship_default(card, baseline, models_dir, [card, *(_recorded(n, e) for n, e in earlier.items())])
         shipped["selected"]["replaced"] = source
     else:
