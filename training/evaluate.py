@@ -101,7 +101,7 @@ def compute_metrics(
     if speakers is not None and any(speakers):
         result["bonafide_rejected_by_speaker"] = m.bonafide_rejection_by_speaker(labels, predicted, speakers)
     if seen_attacks is not None:
-        result["attacks"] = _attack_groups(scores, labels, attacks, set(seen_attacks))
+        result["attacks"] = attack_groups(scores, labels, attacks, set(seen_attacks))
     if asv is not None:
         tdcf = m.min_tdcf(bonafide, spoof, asv)
         result["tdcf"] = tdcf
@@ -109,7 +109,7 @@ def compute_metrics(
     return result
 
 
-def _attack_groups(
+def attack_groups(
     scores: Sequence[float], labels: Sequence[str], attacks: Sequence[str], seen: set[str]
 ) -> dict[str, dict[str, Any]]:
     """EER of seen-attack spoofs and of unseen-attack spoofs, each against all bonafide."""

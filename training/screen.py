@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from training import metrics as m
-from training.evaluate import read_coverage
+from training.evaluate import attack_groups, read_coverage
 from training.report import ScoredTrial, read_scores
 
 
@@ -69,9 +69,10 @@ def screen(runs: Sequence[Run], seen_attacks: frozenset[str] = frozenset()) -> d
     scores, labels = [t.score for t in trials], [t.key for t in trials]
     bonafide, spoof = m.split_by_label(scores, labels)
     result = {"eer": m.eer(bonafide, spoof), "clips": float(len(trials))}
-    unseen = [t.score for t in trials if t.key == m.SPOOF and t.attack not in seen_attacks]
-    if seen_attacks and unseen:
-        result["eer_unseen_attacks"] = m.eer(bonafide, unseen)
+    if seen_attacks:
+        groups = attack_groups(scores, labels, [t.attack for t in trials], set(seen_attacks))
+        if "unseen" in groups:
+            result["eer_unseen_attacks"] = groups["unseen"]["eer"]
     return result
 
 
