@@ -327,9 +327,10 @@ def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_
     assert "Traceback" not in refused.stdout + refused.stderr
 
 
-def _fuse_mean(home, models, corpus, members, out):
+def _fuse_mean(home, models, corpus, members, out, weights: str | None = "float32"):
+    """A mean of runs, float32 weights (so its scores can be checked to 1e-4); None: fuse's default."""
     return subprocess.run([sys.executable, "-m", "training.fuse", "--members", *members, "--mean", "--data", str(corpus),
-                           "--models-dir", str(models), "--out", out, "--workers", "1"],
+                           "--models-dir", str(models), "--out", out, "--workers", "1", *(["--weights", weights] if weights else [])],
                           cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
 
 
@@ -359,6 +360,15 @@ def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noq
     assert card["training"]["fusion"]["fitted_on"] == "nothing" and "eer_cross_fitted" not in card["metrics"]["dev"]
     assert "fitted on the same dev clips" not in card["threshold"]["method"]
     assert _fused_gap(home, models, small_corpus, "tiny-mean") <= 1e-4
+    assert card["files"]["weights"] == "float32"
+
+    # As shipped (fuse's default): float16 weights, the same scores to within rounding.
+    done = _fuse_mean(home, models, small_corpus, ["tiny-run1", "tiny-run2"], "tiny-mean-half", weights=None)
+    assert done.returncode == 0, done.stdout + done.stderr
+    half = json.loads((models / "tiny-mean-half.json").read_text())
+    assert half["files"]["weights"] == "float16"
+    assert half["files"]["tflite"]["bytes"] < card["files"]["tflite"]["bytes"]
+    assert _score_gap(home, small_corpus, models / "tiny-mean-half.json", models / "tiny-mean.json") <= 1e-2
 
     (models / "tiny-run1.keras").unlink()  # the grown mean needs only the earlier mean's files
     done = _fuse_mean(home, models, small_corpus, ["tiny-mean", "tiny-run3"], "tiny-mean3")

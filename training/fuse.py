@@ -34,6 +34,7 @@ import numpy as np
 from spoofvoice.detector import Detector, ModelCard, ModelError, resolve_card
 from spoofvoice.features import FeatureConfig
 from spoofvoice.paths import MODELS_DIR
+from training.export import WEIGHT_PRECISIONS
 
 Log = Callable[[str], None]
 GRID = ("sample_rate", "n_fft", "win_length", "hop_length", "preemphasis")
@@ -192,10 +193,13 @@ def fuse(
     band: float = 0.5,
     workers: int = 0,
     mean: bool = False,
+    precision: str = "float16",
     log: Log = print,
 ) -> dict:
     """Fuse the named models (cards in `models_dir`), export NAME.* and return the card.
-    `mean`: equal weights and no bias instead of weights fitted on dev."""
+    `mean`: equal weights and no bias instead of weights fitted on dev. `precision`: that of the
+    weights the files keep (float16 by default: a fused model holds several networks, and what ships
+    must stay under 10 MB a file; training/export.py)."""
     from training.train import data_summary, labels_of, quiet_tensorflow
 
     models_dir = Path(models_dir or MODELS_DIR)
@@ -264,7 +268,7 @@ def fuse(
         "config": {"members": names, **({"runs": [run for c in cards for run in run_names(c)]} if mean else {})},
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    card = settle_card(card, model, models_dir, full, window_samples, train_trials, dev_trials, workers, log)
+    card = settle_card(card, model, models_dir, full, window_samples, train_trials, dev_trials, workers, log, precision)
     if crossed:
         card["threshold"]["method"] += " (fusion weights fitted on the same dev clips)"
         card["metrics"]["dev"]["eer_cross_fitted"] = crossed["dev_eer_cross_fitted"]
@@ -287,15 +291,16 @@ def train_and_dev(dataset_kind: str, data_dir: Path, task: str) -> tuple[list, l
 
 
 def settle_card(card: dict, model, models_dir: Path, full: FeatureConfig, window_samples: int,
-                train_trials: Sequence, dev_trials: Sequence, workers: int, log: Log) -> dict:
-    """Export the network, then choose its threshold and calibration on dev from the exported
-    file (as train.py does) and write the card with its train and dev EER."""
+                train_trials: Sequence, dev_trials: Sequence, workers: int, log: Log, precision: str) -> dict:
+    """Export the network (weights kept in `precision`), then choose its threshold and
+    calibration on dev from the exported file (as train.py does) and write the card with its
+    train and dev EER."""
     from training.export import write_card, write_model_files
     from training.feature_cache import features_for
     from training.metrics import eer, roc_auc
     from training.train import _threshold_card, calibrate, labels_of
 
-    card["files"] = write_model_files(model, card["name"], models_dir)
+    card["files"] = write_model_files(model, card["name"], models_dir, precision)
     detector = Detector(ModelCard.read(write_card(card, models_dir)))
     dev_y = labels_of(dev_trials)
     dev_features = features_for([t.path for t in dev_trials], full, window_samples, workers, log, dtype="float16")
@@ -339,7 +344,8 @@ def extract(
 
     Only the fused copy keeps the runs of a grown mean (the shipped default holds runs whose own
     files are gone), so a new mean of some of them starts here. The network is the member's
-    own, weights untouched; its threshold and calibration are chosen on dev again."""
+    own, weights untouched (kept in the container's precision); its threshold and calibration
+    are chosen on dev again."""
     from training.train import data_summary, quiet_tensorflow
 
     models_dir = Path(models_dir or MODELS_DIR)
@@ -389,7 +395,7 @@ def extract(
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card = settle_card(card, network, models_dir, full, int(round(container.window_seconds * full.sample_rate)),
-                       train_trials, dev_trials, workers, log)
+                       train_trials, dev_trials, workers, log, container.raw["files"].get("weights", "float32"))
     log(f"Taken out. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent. Saved as {member}.")
     return card
 
@@ -416,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--band", type=float, default=0.5, metavar="B", help="uncertainty band around the threshold")
     parser.add_argument("--workers", type=int, default=0, metavar="N")
     parser.add_argument("--mean", action="store_true", help="average the members' logits (runs of one recipe, or variants one setting apart) instead of fitting weights on dev")
+    parser.add_argument("--weights", choices=WEIGHT_PRECISIONS, default="float16",
+                        help="precision of the fused model's stored weights (default float16: half the size, scores within about 0.01)")
     parser.add_argument("--extract", metavar="RUN", help="take this run out of the one fused model named by --members, as a model of its own")
     args = parser.parse_args(argv)
     if args.extract and len(args.members) != 1:
@@ -426,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                     log=lambda line: print(line, flush=True))
             return 0
         fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,
-             workers=args.workers, mean=args.mean, log=lambda line: print(line, flush=True))
+             workers=args.workers, mean=args.mean, precision=args.weights, log=lambda line: print(line, flush=True))
     except (FusionError, DatasetError, ModelError) as error:
         print(error, flush=True)
         return 1

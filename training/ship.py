@@ -39,17 +39,20 @@ from spoofvoice.paths import MODELS_DIR
 # lcnn-logspec-excite on dev and eval alike; their configs stay for the ablation.
 PITCH_RUNS = ("lcnn-logspec-excite-gcin-pitch", "lcnn-logspec-excite-gcin-pitch-seed2", "lcnn-logspec-excite-gcin-pitch-seed3")
 FINE_RUNS = ("lcnn-logspec-excite-gcin-pitch-fine", "lcnn-logspec-excite-gcin-pitch-fine-seed2")  # the stem pooling time only
+# The pitch recipe on corpus/large (twice the training clips; 18 epochs, the same gradient steps).
+LARGE_RUNS = ("lcnn-logspec-excite-gcin-pitch-large", "lcnn-logspec-excite-gcin-pitch-large-seed2")
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
-              *PITCH_RUNS, *FINE_RUNS)
+              *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
 FUSION_NAME = "fusion-lcnn"
 # Models averaged into one network with nothing fitted on dev (fuse --mean): runs of one recipe,
-# or runs and a variant that changes one architecture setting. Each competes too when all its
-# members are candidates.
+# or runs and a variant that changes one architecture setting, or the recipe's runs on another
+# corpus. Each competes too when all its members are candidates.
 RUN_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-mean3": PITCH_RUNS,
     "lcnn-logspec-excite-gcin-pitch-mean4": (*PITCH_RUNS, FINE_RUNS[0]),
     "lcnn-logspec-excite-gcin-pitch-mean5": (*PITCH_RUNS, *FINE_RUNS),
+    "lcnn-logspec-excite-gcin-pitch-mean7": (*PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS),
 }
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
@@ -247,9 +250,10 @@ def ship_default(best: dict, baseline: dict | None, models_dir: Path, candidates
     card = json.loads(json.dumps(best))
     card["name"] = "default"
     card["files"] = {
-        kind: {"file": f"default.{kind}", "sha256": sha256_file(models_dir / f"default.{kind}"),
-               "bytes": (models_dir / f"default.{kind}").stat().st_size}
-        for kind in ("tflite", "keras")
+        "weights": best["files"].get("weights", "float32"),
+        **{kind: {"file": f"default.{kind}", "sha256": sha256_file(models_dir / f"default.{kind}"),
+                  "bytes": (models_dir / f"default.{kind}").stat().st_size}
+           for kind in ("tflite", "keras")},
     }
     card["selected"] = {
         "from": source,
