@@ -18,6 +18,9 @@ fused model's dev numbers compare directly with any single model's, and averagin
 takes out part of what chance put into each. A member that is itself such a mean counts as
 the runs it holds (a mean of four and one new run: weights 4/5 and 1/5, as the default was built),
 so a mean grows by one run without its earlier runs' own files, which only the fused copy keeps.
+
+A fused model's files keep float16 weights unless asked otherwise (export.py): it holds several
+networks, and seven of them in float32 would not fit the 10 MB a shipped model file may take.
 """
 
 from __future__ import annotations
