@@ -121,7 +121,7 @@ def test_an_added_candidate_that_wins_on_dev_becomes_the_default(tmp_path):
     _shipped_default(tmp_path, old, {"lcnn-a": {"dev": old["metrics"]["dev_evaluation"], "eval": old["metrics"]["eval"]},
                                      "fusion": {"dev": {"eer_unseen_attacks": 0.133, "eer": 0.133}, "eval": {"eer": 0.11}}})
     newcomer = _measured("lcnn-c", 0.095, 0.120, 0.130)
-    newcomer["files"] = {}
+    newcomer["files"] = {"weights": "float16"}  # a fused mean's files; the default's card must say so too
     for suffix in ("tflite", "keras"):
         (tmp_path / f"lcnn-c.{suffix}").write_bytes(b"new " + suffix.encode())
     shipped = add_candidate(newcomer, tmp_path)
@@ -130,7 +130,7 @@ def test_an_added_candidate_that_wins_on_dev_becomes_the_default(tmp_path):
     assert on_disk["name"] == "default" and on_disk["selected"]["from"] == "lcnn-c" == shipped["selected"]["from"]
     assert on_disk["selected"]["replaced"] == "lcnn-a" and on_disk["selected"]["added"] == ["lcnn-c"]
     assert set(on_disk["selected"]["candidates"]) == {"lcnn-a", "fusion", "lcnn-c"}
-    assert on_disk["files"]["tflite"]["bytes"] == len(b"new tflite")
+    assert on_disk["files"]["tflite"]["bytes"] == len(b"new tflite") and on_disk["files"]["weights"] == "float16"
     assert json.loads((tmp_path / "seed-mlp.json").read_text())["compared_with"]["default_is"] == "lcnn-c"
 
 
