@@ -5,7 +5,8 @@ NAME.json (the card). The card says which features the model was trained on, whe
 threshold lies and how its scores are calibrated; the detector refuses a model without a
 card or whose file does not match the card's hash, so a user never gets verdicts from a
 model other than the one they think. Long clips are scored in overlapping windows and the
-window scores are kept in the verdict.
+window scores are kept in the verdict. A card may ask for several views of each clip
+(spoofvoice/views.py); the clip's score is then the mean of the views' scores.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from spoofvoice import audio
 from spoofvoice.features import FeatureConfig, extract, pad_by_repetition
 from spoofvoice.paths import MODELS_DIR
 from spoofvoice.verdict import BONAFIDE, SPOOF, Segment, Verdict
+from spoofvoice.views import AS_IS, VIEWS, view_function
 
 
 class ModelError(Exception):
@@ -47,6 +49,7 @@ class ModelCard:
     tflite: Path
     tflite_sha256: str
     raw: dict
+    views: tuple[str, ...] = (AS_IS,)
 
     @classmethod
     def read(cls, card_path: Path) -> ModelCard:
@@ -58,6 +61,12 @@ class ModelCard:
         except (OSError, ValueError) as error:
             raise ModelError(f"Model {name}: its card {card_path.name} is unreadable ({error}). Re-export it.") from None
         try:
+            listed = raw.get("views") or [AS_IS]
+            views = (listed,) if isinstance(listed, str) else tuple(str(view) for view in listed)
+            unknown = [view for view in views if view not in VIEWS]
+            if unknown:
+                raise ModelError(f"Model {name} asks for a view this version cannot make ({', '.join(unknown)}). "
+                                 "Update spoofvoice or choose another model.")
             window = raw["window"]
             calibration = raw.get("calibration") or {}
             tflite = raw["files"]["tflite"]
@@ -74,6 +83,7 @@ class ModelCard:
                 tflite=card_path.parent / tflite["file"],
                 tflite_sha256=str(tflite["sha256"]),
                 raw=raw,
+                views=views,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ModelError(f"Model {name}: its card is incomplete ({error}). Re-export it.") from None
@@ -168,15 +178,27 @@ class Detector:
         return self.score(audio.load(path, sample_rate=self.card.features.sample_rate, max_seconds=max_seconds), threshold)
 
     def score(self, samples: np.ndarray, threshold: float | None = None) -> Verdict:
-        """Score 16 kHz mono audio; `threshold` overrides the card's for this call."""
-        features = extract(pad_by_repetition(samples, self.window_samples), self.card.features)
-        return self.score_features(features, len(samples) / self.card.features.sample_rate, threshold)
+        """Score 16 kHz mono audio through every view the card names; `threshold` overrides the
+        card's for this call."""
+        rate = self.card.features.sample_rate
+        views = [view_function(name)(samples, rate) for name in self.card.views]
+        features = [extract(pad_by_repetition(view, self.window_samples), self.card.features) for view in views]
+        return self.score_views(features, len(samples) / rate, threshold)
 
     def score_features(self, features: np.ndarray, duration_s: float, threshold: float | None = None) -> Verdict:
-        """Score a clip's features (already padded to a window): the mean of window logits."""
-        starts = self.window_starts(len(features))
+        """Score one view's features (already padded to a window): the mean of window logits.
+
+        Training scores its cached as-is features this way; a card with several views is only
+        scored as it ships through `score`, which makes the other views from the audio."""
+        return self.score_views([features], duration_s, threshold)
+
+    def score_views(self, features: list[np.ndarray], duration_s: float, threshold: float | None = None) -> Verdict:
+        """Score a clip from the features of each of its views (all the same length): each
+        window's score is the mean over the views of its logit, the clip's the mean of its windows."""
+        starts = self.window_starts(len(features[0]))
         with self._lock:
-            window_scores = np.array([self._logit(features[start : start + self.window_frames]) for start in starts])
+            logits = np.array([[self._logit(view[start : start + self.window_frames]) for start in starts] for view in features])
+        window_scores = logits.mean(axis=0)
         score = float(window_scores.mean())
         cut = self.threshold if threshold is None else float(threshold)
         rate, hop = self.card.features.sample_rate, self.card.features.hop_length

@@ -157,6 +157,11 @@ def _model_info(context, name: str) -> int:
     members = [str(m.get("model")) for m in raw.get("members") or [] if isinstance(m, dict)]
     if members:
         lines.append(f"It fuses {len(members)} models in one network: {', '.join(members)}.")
+    if len(card.views) > 1:
+        from spoofvoice.views import SPOKEN
+
+        ways = " and ".join(SPOKEN[view] for view in card.views)
+        lines.append(f"It hears each clip {len(card.views)} ways, {ways}, and averages the scores.")
     method = (raw.get("threshold") or {}).get("method")
     lines.append(f"Threshold {card.threshold:.3g}" + (f", {method}." if method else "."))
     dev = (raw.get("metrics") or {}).get("dev") or {}

@@ -180,7 +180,7 @@ def test_model_commands_and_status(session):
     assert lines[-1] == "Watch queue: 0 clips waiting."
 
 
-def test_model_info_names_a_fusions_members_and_its_eval_result(session, tmp_path):
+def test_model_info_names_a_fusions_members_views_and_eval_result(session, tmp_path):
     import json
 
     from spoofvoice.detector import resolve_card
@@ -189,10 +189,12 @@ def test_model_info_names_a_fusions_members_and_its_eval_result(session, tmp_pat
     card["architecture"] = "fusion"
     card["members"] = [{"model": "lcnn-logmel", "weight": 0.9}, {"model": "lcnn-logspec", "weight": 0.7}]
     card["metrics"]["eval"] = {"eer": 0.1673, "clips": 3000}
+    card["views"] = ["as-is", "telephone"]
     (tmp_path / "fused.json").write_text(json.dumps(card))
     _, lines = session.run(f"model info {tmp_path / 'fused.json'}")
     assert lines[0] == "Model seed-mlp: architecture fusion."
     assert lines[1] == "It fuses 2 models in one network: lcnn-logmel, lcnn-logspec."
+    assert lines[2] == "It hears each clip 2 ways, as it is and through a telephone band, and averages the scores."
     assert "Eval equal error rate 16.7 percent on 3000 clips of voices and attacks it never heard in training." in lines
 
 

@@ -363,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-candidates", action="store_true", help="leave every candidate in models/, not only default and seed-mlp")
     parser.add_argument("--reports", type=Path, default=REPORTS, help="where the evaluation reports go")
     parser.add_argument("--add", metavar="CONFIG", help="train one more candidate and let it challenge the shipped default (nothing else is retrained)")
+    parser.add_argument("--add-views", nargs="+", metavar="VIEW",
+                        help="ask the shipped default through these views (training/views.py; no training) and let that challenge it")
     parser.add_argument("--corpora", action="store_true", help="print the corpus folders the candidates name (for make) and exit")
     args = parser.parse_args(argv)
     if args.corpora:
@@ -370,6 +372,17 @@ def main(argv: list[str] | None = None) -> int:
             print(corpus)
         return 0
     start = time.monotonic()
+    if args.add_views:
+        from training.views import make_view_model
+
+        card_path = make_view_model("default", args.add_views, args.dataset, args.data, models_dir=args.models_dir,
+                                    reports=args.reports, log=_say)
+        card = evaluate_card(card_path, args.dataset, args.data, args.reports, True, {})
+        shipped = add_candidate(card, args.models_dir)
+        if not args.keep_candidates:
+            stash_candidates([card["name"]], args.models_dir, args.reports / "candidates")
+        _say(f"Default is {shipped['selected']['from']}. All done in {(time.monotonic() - start) / 60:.1f} minutes.")
+        return 0
     for name in [args.add] if args.add else args.candidates:
         corpus_for(name, args.data)  # every corpus is there before hours of training start
     if args.add:

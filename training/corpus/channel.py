@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from spoofvoice.views import TELEPHONE_RATE, telephone_narrowband
 from training.corpus.audio import RATE, active_mask, resample, trim
 
 
@@ -96,18 +97,15 @@ def _a_law(x: np.ndarray) -> np.ndarray:
 
 
 def telephone(x: np.ndarray, g711: str) -> np.ndarray:
-    """8 kHz telephone band (300-3400 Hz), optionally through G.711 companding, back at 16 kHz."""
-    from scipy.signal import butter, sosfilt
-
-    narrow = resample(x, RATE, 8000)
-    sos = butter(4, [300.0, 3400.0], btype="bandpass", fs=8000, output="sos")
-    narrow = sosfilt(sos, narrow).astype(np.float32)
+    """8 kHz telephone band (300-3400 Hz, the one the detector's telephone view uses), optionally
+    through G.711 companding, back at 16 kHz."""
+    narrow = telephone_narrowband(x, RATE)
     peak = float(np.max(np.abs(narrow))) + 1e-9
     if g711 == "ulaw":
         narrow = _mu_law(narrow / peak * 0.9) * peak / 0.9
     elif g711 == "alaw":
         narrow = _a_law(narrow / peak * 0.9) * peak / 0.9
-    return resample(narrow, 8000, RATE)[: len(x)]
+    return resample(narrow, TELEPHONE_RATE, RATE)[: len(x)]
 
 
 def _lossy_round_trip(x: np.ndarray, kind: str) -> np.ndarray:
