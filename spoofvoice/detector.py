@@ -181,8 +181,12 @@ class Detector:
         """Score 16 kHz mono audio through every view the card names; `threshold` overrides the
         card's for this call."""
         rate = self.card.features.sample_rate
-        views = [view_function(name)(samples, rate) for name in self.card.views]
-        features = [extract(pad_by_repetition(view, self.window_samples), self.card.features) for view in views]
+        features, made = [], {}
+        for name in self.card.views:
+            view = view_function(name)(samples, rate)
+            if id(view) not in made:  # a view that left the clip as it is costs nothing more
+                made[id(view)] = extract(pad_by_repetition(view, self.window_samples), self.card.features)
+            features.append(made[id(view)])
         return self.score_views(features, len(samples) / rate, threshold)
 
     def score_features(self, features: np.ndarray, duration_s: float, threshold: float | None = None) -> Verdict:
@@ -196,8 +200,12 @@ class Detector:
         """Score a clip from the features of each of its views (all the same length): each
         window's score is the mean over the views of its logit, the clip's the mean of its windows."""
         starts = self.window_starts(len(features[0]))
+        logits_of: dict[int, list[float]] = {}
         with self._lock:
-            logits = np.array([[self._logit(view[start : start + self.window_frames]) for start in starts] for view in features])
+            for view in features:
+                if id(view) not in logits_of:
+                    logits_of[id(view)] = [self._logit(view[start : start + self.window_frames]) for start in starts]
+        logits = np.array([logits_of[id(view)] for view in features])
         window_scores = logits.mean(axis=0)
         score = float(window_scores.mean())
         cut = self.threshold if threshold is None else float(threshold)

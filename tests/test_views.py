@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -13,7 +14,14 @@ from test_evaluate import folder_dataset, tiny_model  # noqa: F401
 from spoofvoice import audio
 from spoofvoice.detector import Detector, ModelError
 from spoofvoice.paths import MODELS_DIR
-from spoofvoice.views import AS_IS, TELEPHONE, telephone_band
+from spoofvoice.views import (
+    AS_IS,
+    NARROWBAND_DB,
+    TELEPHONE,
+    high_band_db,
+    telephone_band,
+    telephone_view,
+)
 from training.views import ViewError, make_view_model, view_card, view_model_name
 
 RATE = 16000
@@ -40,6 +48,20 @@ def test_the_telephone_view_keeps_the_voice_band_and_the_length():
     assert len(odd) == 11111
 
 
+def test_a_clip_already_narrowband_is_its_own_telephone_view():
+    """An 8 kHz recording gains nothing from the band but lower scores for real voices, so the
+    view hands it back untouched (the same array, which the detector then scores once)."""
+    noise = np.random.default_rng(5).standard_normal(RATE * 2).astype(np.float32) * 0.1
+    narrow = audio.resample(audio.resample(noise, RATE, 8000), 8000, RATE)
+    assert high_band_db(noise, RATE) > -4.0 and high_band_db(narrow, RATE) < NARROWBAND_DB
+    assert telephone_view(narrow, RATE) is narrow
+    wide = telephone_view(noise, RATE)
+    assert wide is not noise and np.array_equal(wide, telephone_band(noise, RATE))
+    floor = narrow + np.random.default_rng(6).standard_normal(len(narrow)).astype(np.float32) * 5e-4  # 46 dB down
+    assert NARROWBAND_DB - 10 < high_band_db(floor, RATE) < NARROWBAND_DB and telephone_view(floor, RATE) is floor
+    assert high_band_db(np.zeros(RATE, np.float32), RATE) == float("-inf")
+
+
 def test_the_corpus_telephone_channel_is_the_same_band_as_the_view():
     """Training's telephone channel (without G.711) and the detector's view are one filter, so
     the view shows the model the band it learnt from."""
@@ -60,8 +82,17 @@ def _card_with(folder, views) -> Detector:
     return Detector.load(folder / "default.json")
 
 
-def test_a_card_with_two_views_scores_the_mean_of_both(tmp_path, real_speech):
-    speech = audio.load(real_speech)
+@pytest.fixture(scope="module")
+def wideband_speech(tmp_path_factory):
+    """A clip with speech above 4 kHz (espeak-ng at 22 kHz; Asterisk's prompts are 8 kHz)."""
+    path = tmp_path_factory.mktemp("wide") / "wide.wav"
+    subprocess.run(["espeak-ng", "-w", str(path), "She sells sea shells by the sea shore, six times."], check=True, timeout=60)
+    return path
+
+
+def test_a_card_with_two_views_scores_the_mean_of_both(tmp_path, wideband_speech, real_speech):
+    speech = audio.load(wideband_speech)
+    assert high_band_db(speech, RATE) > NARROWBAND_DB
     as_is, both = _card_with(tmp_path / "a", [AS_IS]), _card_with(tmp_path / "b", [AS_IS, TELEPHONE])
     plain, phone = as_is.score(speech), as_is.score(telephone_band(speech, RATE))
     verdict = both.score(speech)
@@ -70,7 +101,9 @@ def test_a_card_with_two_views_scores_the_mean_of_both(tmp_path, real_speech):
     assert [s.start_s for s in verdict.segments] == [s.start_s for s in plain.segments]
     for seg, a, b in zip(verdict.segments, plain.segments, phone.segments, strict=True):
         assert seg.score == pytest.approx((a.score + b.score) / 2, abs=1e-5)
-    assert both.score_file(real_speech).score == pytest.approx(verdict.score, abs=1e-6)
+    assert both.score_file(wideband_speech).score == pytest.approx(verdict.score, abs=1e-6)
+    phone_call = audio.load(real_speech)  # recorded at 8 kHz: its own telephone view
+    assert both.score(phone_call).score == pytest.approx(as_is.score(phone_call).score, abs=1e-6)
 
 
 def test_a_card_asking_for_an_unknown_view_is_refused_in_one_sentence(tmp_path):
@@ -122,8 +155,8 @@ def test_make_view_model_fits_its_threshold_on_dev_through_the_views(tmp_path, f
     assert len(trials) == 20 and card["threshold"]["value"] == pytest.approx(threshold)
     assert card["metrics"]["dev"]["eer"] == pytest.approx(eer) and card["calibration"]["method"] == "platt"
     detector, plain = Detector.load(card_path), Detector.load(tiny_model)
-    clip = next((folder_dataset / "bonafide").glob("*.wav"))
-    speech = audio.load(clip)
-    expected = (plain.score(speech).score + plain.score(telephone_band(speech, RATE)).score) / 2
-    assert detector.score_file(clip).score == pytest.approx(expected, abs=1e-5)
-    assert [t.score for t in trials if t.utt_id == clip.stem][0] == pytest.approx(expected, abs=1e-4)
+    for clip in (next((folder_dataset / "bonafide").glob("*.wav")), next((folder_dataset / "spoof").glob("*.wav"))):
+        speech = audio.load(clip)
+        expected = (plain.score(speech).score + plain.score(telephone_view(speech, RATE)).score) / 2
+        assert detector.score_file(clip).score == pytest.approx(expected, abs=1e-5)
+        assert [t.score for t in trials if t.utt_id == clip.stem][0] == pytest.approx(expected, abs=1e-4)
