@@ -268,16 +268,21 @@ def test_every_shipped_model_file_stays_under_ten_megabytes():
 
 
 def test_make_models_rebuilds_the_shipped_default_from_its_runs():
-    """The default's card names the runs in its mean; `make models` must train those same
-    configs and average them, or it could not rebuild what ships."""
+    """The default's card names the runs in its mean (and the views it hears a clip through);
+    `make models` must train those same configs, average them and add the views, or it could not
+    rebuild what ships."""
     import json
 
-    from spoofvoice.paths import MODELS_DIR
+    from spoofvoice.paths import MODELS_DIR, PROJECT_ROOT
     from training.ship import CANDIDATES, RUN_MEANS
 
     card = json.loads((MODELS_DIR / "default.json").read_text(encoding="utf-8"))
-    source = card["selected"]["from"]
-    runs = card["config"].get("runs")
+    config, source = card["config"], card["selected"]["from"]
+    if "views_of" in config:  # a trained model asked through views: `make models` adds them last
+        makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+        assert config["views"] == card["views"] and f"--add-views {' '.join(card['views'])}" in makefile
+        config, source = config["source_config"], config["views_of"]
+    runs = config.get("runs")
     if runs is None:  # a single network: its config must be a candidate
         assert source in CANDIDATES
     else:
