@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 from tests.conftest import ASTERISK_EN, subprocess_env
@@ -74,23 +75,13 @@ def test_cold_check_one_clip(tmp_path):
     print(f"\nBENCH cold check one clip: median {statistics.median(times):.3f} s, max {max(times):.3f} s (target <= 1.0 s)")
 
 
-def test_throughput_200_four_second_clips(tmp_path):
+@pytest.mark.parametrize("kind, make_clips", [("8 kHz", _four_second_clips), ("wideband", _four_second_wideband_clips)])
+def test_throughput_200_four_second_clips(tmp_path, kind, make_clips):
     env = subprocess_env(tmp_path)
     folder = tmp_path / "clips"
     folder.mkdir()
-    _four_second_clips(folder)
+    make_clips(folder)
     for workers in (1, 2):
         times = [_timed(["check", "--json", "--workers", str(workers), str(folder)], env) for _ in range(3)]
         best = min(times)
-        print(f"\nBENCH check 200 x 4 s clips, {workers} worker(s): {best:.2f} s wall including start-up, {200 / best:.0f} clips/s (target >= 300)")
-
-
-def test_throughput_200_four_second_wideband_clips(tmp_path):
-    env = subprocess_env(tmp_path)
-    folder = tmp_path / "wide"
-    folder.mkdir()
-    _four_second_wideband_clips(folder)
-    for workers in (1, 2):
-        times = [_timed(["check", "--json", "--workers", str(workers), str(folder)], env) for _ in range(3)]
-        best = min(times)
-        print(f"\nBENCH check 200 x 4 s wideband clips, {workers} worker(s): {best:.2f} s wall including start-up, {200 / best:.0f} clips/s (target >= 300)")
+        print(f"\nBENCH check 200 x 4 s {kind} clips, {workers} worker(s): {best:.2f} s wall including start-up, {200 / best:.0f} clips/s (target >= 300)")
