@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -60,6 +61,31 @@ def test_a_clip_already_narrowband_is_its_own_telephone_view():
     floor = narrow + np.random.default_rng(6).standard_normal(len(narrow)).astype(np.float32) * 5e-4  # 46 dB down
     assert NARROWBAND_DB - 10 < high_band_db(floor, RATE) < NARROWBAND_DB and telephone_view(floor, RATE) is floor
     assert high_band_db(np.zeros(RATE, np.float32), RATE) == float("-inf")
+
+
+def test_the_band_and_the_energy_share_are_scipy_signals_without_importing_it(tmp_path):
+    """The written-out filter is scipy's Butterworth design and filters as sosfilt does; the
+    energy share is scipy's Welch estimate. Checking a clip must not import scipy.signal (0.7 to
+    1 s at start-up), so a fresh process scores through both views without it."""
+    from scipy.signal import butter, sosfilt, welch
+
+    from spoofvoice.views import TELEPHONE_SOS, telephone_narrowband
+
+    assert np.array_equal(butter(4, [300.0, 3400.0], btype="bandpass", fs=8000, output="sos"), np.array(TELEPHONE_SOS))
+    rng = np.random.default_rng(7)
+    clip = (rng.standard_normal(3 * 65536 + 123) * 0.2).astype(np.float32)  # several convolution blocks
+    expected = sosfilt(np.array(TELEPHONE_SOS), audio.resample(clip, RATE, 8000))
+    assert np.abs(telephone_narrowband(clip, RATE) - expected).max() < 1e-6
+    for length in (100, 512, 513, 40000):
+        x = (rng.standard_normal(length) * 0.1 + np.sin(np.arange(length) * 0.3)).astype(np.float32)
+        freqs, power = welch(x, fs=RATE, nperseg=min(512, length))
+        assert high_band_db(x, RATE) == pytest.approx(10 * np.log10(power[freqs >= 4000].sum() / power.sum()), abs=1e-4)
+    script = ("import sys, numpy as np; from spoofvoice.detector import Detector; d = Detector.load(sys.argv[1]); "
+              "x = (np.random.default_rng(0).standard_normal(40000) * 0.1).astype(np.float32); d.score(x); "
+              "print('scipy.signal' in sys.modules)")
+    _card_with(tmp_path, [AS_IS, TELEPHONE])  # the noise is wideband: both views are made
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "default.json")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
 
 
 def test_the_corpus_telephone_channel_is_the_same_band_as_the_view():
