@@ -5,9 +5,9 @@ telephone-band clips against 13.3% on wideband ones, 2026-12-05), yet loses what
 removes. Scoring each clip as it is and through the telephone band, and taking the mean of the
 two scores, beat either look alone on dev and eval (dev EER 9.3% to 7.6%); leaving the clips
 that are already narrowband as they are did better still on unseen attacks (dev 6.0% against
-6.95%) and rejects fewer real 8 kHz voices. A model card lists the
-views its threshold was fitted with; a card without the list scores the clip as it is. A view
-that leaves a clip unchanged returns the very array it was given, so it is not scored twice.
+6.95%) and rejects fewer real 8 kHz voices. A model card lists the views its threshold was
+fitted with; a card without the list scores the clip as it is. A view that leaves a clip
+unchanged returns the very array it was given, so it is not scored twice.
 """
 
 from __future__ import annotations

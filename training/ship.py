@@ -32,6 +32,7 @@ from pathlib import Path
 
 from spoofvoice.detector import sha256_file
 from spoofvoice.paths import MODELS_DIR
+from spoofvoice.views import VIEWS
 
 # lcnn-logspec-phase is no candidate: on the full corpus it needs more than the 24 GB of memory
 # these machines have (its log spectrum, group delay and IF planes, and a channel copy of each).
@@ -363,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-candidates", action="store_true", help="leave every candidate in models/, not only default and seed-mlp")
     parser.add_argument("--reports", type=Path, default=REPORTS, help="where the evaluation reports go")
     parser.add_argument("--add", metavar="CONFIG", help="train one more candidate and let it challenge the shipped default (nothing else is retrained)")
-    parser.add_argument("--add-views", nargs="+", metavar="VIEW",
-                        help="ask the shipped default through these views (training/views.py; no training) and let that challenge it")
+    parser.add_argument("--add-views", nargs="+", metavar="VIEW", choices=list(VIEWS),
+                        help=f"ask the shipped default through these views ({', '.join(VIEWS)}; training/views.py, no training) "
+                             "and let that challenge it")
     parser.add_argument("--corpora", action="store_true", help="print the corpus folders the candidates name (for make) and exit")
     args = parser.parse_args(argv)
     if args.corpora:

@@ -22,6 +22,7 @@ from spoofvoice.detector import ModelError, resolve_card, sha256_file
 from spoofvoice.paths import MODELS_DIR
 from spoofvoice.views import AS_IS, VIEWS
 from training.export import write_card
+from training.ship import REPORTS
 
 Log = Callable[[str], None]
 FIT_REPORT = "dev-fit"  # beside the dev and eval reports of the same model
@@ -80,7 +81,7 @@ def fit_on_dev(scores: np.ndarray, labels: np.ndarray) -> tuple[float, dict, flo
 
 
 def make_view_model(model: str, views: Sequence[str], kind: str, data: Path, *, models_dir: Path | None = None,
-                    reports: Path = Path("corpus/reports"), out_name: str | None = None, workers: int = 0,
+                    reports: Path = REPORTS, out_name: str | None = None, workers: int = 0,
                     log: Log = print) -> Path:
     """Write models/NAME.{tflite,keras,json} for `model` asked through `views`, fitted on dev;
     returns the card's path."""
