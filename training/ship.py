@@ -41,7 +41,8 @@ from spoofvoice.views import VIEWS
 PITCH_RUNS = ("lcnn-logspec-excite-gcin-pitch", "lcnn-logspec-excite-gcin-pitch-seed2", "lcnn-logspec-excite-gcin-pitch-seed3")
 FINE_RUNS = ("lcnn-logspec-excite-gcin-pitch-fine", "lcnn-logspec-excite-gcin-pitch-fine-seed2")  # the stem pooling time only
 # The pitch recipe on corpus/large (twice the training clips; 18 epochs, the same gradient steps).
-LARGE_RUNS = ("lcnn-logspec-excite-gcin-pitch-large", "lcnn-logspec-excite-gcin-pitch-large-seed2")
+LARGE_RUNS = ("lcnn-logspec-excite-gcin-pitch-large", "lcnn-logspec-excite-gcin-pitch-large-seed2",
+              "lcnn-logspec-excite-gcin-pitch-large-seed3")
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
               *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
@@ -53,7 +54,8 @@ RUN_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-mean3": PITCH_RUNS,
     "lcnn-logspec-excite-gcin-pitch-mean4": (*PITCH_RUNS, FINE_RUNS[0]),
     "lcnn-logspec-excite-gcin-pitch-mean5": (*PITCH_RUNS, *FINE_RUNS),
-    "lcnn-logspec-excite-gcin-pitch-mean7": (*PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS),
+    "lcnn-logspec-excite-gcin-pitch-mean7": (*PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS[:2]),
+    "lcnn-logspec-excite-gcin-pitch-mean8": (*PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS),
 }
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
