@@ -101,3 +101,23 @@ def test_lcnn_max_pooling_keeps_each_channels_peak_over_time():
     assert model.predict(x, verbose=0).shape == (2, 1)
     with pytest.raises(ValueError, match="mean\\+std\\+max"):
         build("lcnn", (64, 35), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2, pooling="median")
+
+
+def test_lcnn_without_the_window_mean_ignores_a_fixed_colour_on_the_spectrum():
+    """`remove_window_mean: true` subtracts each bin's mean over the window, so a recording
+    chain that adds the same log-spectral tilt to every frame (a microphone, a voice's
+    average timbre) cannot move the score; the plain LCNN is moved by it."""
+    from training.architectures import build
+
+    rng = np.random.default_rng(4)
+    x = _window(rng, frames=64, spectral=32)
+    coloured = x.copy()
+    coloured[..., :32] += np.linspace(-3.0, 3.0, 32, dtype=np.float32)
+    plain = build("lcnn", (64, 35), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2, seed=0)
+    centred = build("lcnn", (64, 35), x, excitation_dims=3, widths=(4, 8), embedding=8, stem_pool=2, seed=0,
+                    remove_window_mean=True)
+    np.testing.assert_allclose(centred.predict(coloured, verbose=0), centred.predict(x, verbose=0), atol=1e-4)
+    assert np.abs(plain.predict(coloured, verbose=0) - plain.predict(x, verbose=0)).max() > 1e-3
+    within = x.copy()
+    within[:, :32, :32] += 2.0  # a change inside the window still counts
+    assert np.abs(centred.predict(within, verbose=0) - centred.predict(x, verbose=0)).max() > 1e-4

@@ -185,6 +185,18 @@ def _layers():
             return (input_shape[0], 2 * input_shape[-1])
 
     @_register_layer
+    class SubtractTimeMean(keras.layers.Layer):
+        """Each column minus its mean over the window: cepstral-mean normalisation on the log
+        spectrum. The long-term colour of a clip (microphone, room, the speaker's average
+        timbre) goes; what changes from frame to frame stays."""
+
+        def call(self, inputs):
+            return inputs - ops.mean(inputs, axis=1, keepdims=True)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    @_register_layer
     class TakeDims(keras.layers.Layer):
         """Frames[..., start:stop]: a fused model hands each member the planes it was trained on."""
 
@@ -271,7 +283,7 @@ def _layers():
         def get_config(self):
             return {**super().get_config(), "scale": self.scale, "centre": self.centre}
 
-    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling,
+    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling, SubtractTimeMean=SubtractTimeMean,
                    TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum,
                    ExcitationStatistics=ExcitationStatistics, CosineScore=CosineScore)
     return _LAYERS
@@ -305,6 +317,7 @@ def lcnn(
     stem_kernel: int = 5,
     stem_pool: int | Sequence[int] = 1,
     pooling: str = "mean",
+    remove_window_mean: bool = False,
     planes: int = 1,
     excitation_dims: int = 0,
     excitation_width: int = 16,
@@ -325,6 +338,9 @@ def lcnn(
     maximum over the window, so that one brief event (a single splice among two seconds of
     real speech, a smeared onset) is not averaged away. With `planes` > 1 each frame holds that
     many bin-sized planes (log spectrum, group delay...), stacked as image channels.
+    `remove_window_mean` subtracts each bin's mean over the window (`SubtractTimeMean`), so a
+    voice or microphone whose average spectrum is unlike the training voices' is not judged
+    by that average.
 
     With `excitation_dims` > 0 the last columns of each frame are the LPC-residual excitation
     features: they skip the convolutions, are summarised over the window's voiced frames
@@ -345,6 +361,8 @@ def lcnn(
     dims = total_dims - excitation_dims
     spectral = layers["TakeDims"](0, dims, name="spectral_columns")(inputs) if excitation_dims else inputs
     x = _standardiser(train_features, dims=dims)(spectral)
+    if remove_window_mean:
+        x = layers["SubtractTimeMean"](name="window_mean_removed")(x)
     if dims % planes:
         raise ValueError(f"{dims} values per frame do not split into {planes} planes")
     x = keras.layers.Reshape((frames, planes, dims // planes))(x)
