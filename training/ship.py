@@ -129,6 +129,17 @@ def _read_bytes(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def added_name(config: str) -> str:
+    """The model name `--add` trains: a config may be given by name or by path, and training
+    names its files after the config's "name", so that is what is evaluated and judged."""
+    from training.config import ConfigError, load_config
+
+    try:
+        return load_config(config).name
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
+
+
 def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool) -> dict:
     """Train one config (unless its model exists and retrain is False) on its corpus, evaluate
     dev and eval (a config's own corpus shares dev and eval with the others, so its numbers compare)."""
@@ -371,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
                              "and let that challenge it")
     parser.add_argument("--corpora", action="store_true", help="print the corpus folders the candidates name (for make) and exit")
     args = parser.parse_args(argv)
+    if args.add:
+        args.add = added_name(args.add)
     if args.corpora:
         for corpus in corpora_named([args.add] if args.add else args.candidates):
             print(corpus)
