@@ -45,7 +45,7 @@ LARGE_RUNS = ("lcnn-logspec-excite-gcin-pitch-large", "lcnn-logspec-excite-gcin-
               "lcnn-logspec-excite-gcin-pitch-large-seed3")
 # The large recipe with each spectral bin's mean over the window removed (remove_window_mean).
 CMN_RUNS = ("lcnn-logspec-excite-gcin-pitch-large-cmn", "lcnn-logspec-excite-gcin-pitch-large-cmn-seed2",
-            "lcnn-logspec-excite-gcin-pitch-large-cmn-seed3")
+            "lcnn-logspec-excite-gcin-pitch-large-cmn-seed3", "lcnn-logspec-excite-gcin-pitch-large-cmn-seed4")
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
               *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
@@ -60,7 +60,8 @@ RUN_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-mean7": (*PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS[:2]),
     "lcnn-logspec-excite-gcin-pitch-mean8": (*PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS),
     "lcnn-logspec-excite-gcin-pitch-large-cmn-mean2": CMN_RUNS[:2],
-    "lcnn-logspec-excite-gcin-pitch-large-cmn-mean3": CMN_RUNS,
+    "lcnn-logspec-excite-gcin-pitch-large-cmn-mean3": CMN_RUNS[:3],
+    "lcnn-logspec-excite-gcin-pitch-large-cmn-mean4": CMN_RUNS,
 }
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
