@@ -277,7 +277,7 @@ def test_make_models_rebuilds_the_shipped_default_from_its_runs():
     import json
 
     from spoofvoice.paths import MODELS_DIR, PROJECT_ROOT
-    from training.ship import CANDIDATES, RUN_MEANS
+    from training.ship import CANDIDATES, RECIPE_MEANS, RUN_MEANS
 
     card = json.loads((MODELS_DIR / "default.json").read_text(encoding="utf-8"))
     config, source = card["config"], card["selected"]["from"]
@@ -288,10 +288,24 @@ def test_make_models_rebuilds_the_shipped_default_from_its_runs():
     runs = config.get("runs")
     if runs is None:  # a single network: its config must be a candidate
         assert source in CANDIDATES
+    elif source in RECIPE_MEANS:  # a mean of recipes' means: each mean one equal weight
+        assert tuple(runs) == tuple(run for mean in RECIPE_MEANS[source] for run in RUN_MEANS[mean])
+        assert [member["model"] for member in card["members"]] == list(RECIPE_MEANS[source])
+        assert all(abs(member["weight"] - 1 / len(card["members"])) < 1e-9 for member in card["members"])
+        assert sum(member["runs"] for member in card["members"]) == len(runs)
     else:
         assert tuple(runs) == RUN_MEANS[source]
         assert abs(sum(member["weight"] for member in card["members"]) - 1.0) < 1e-9
         assert sum(member["runs"] for member in card["members"]) == len(runs)
+
+
+def test_a_mean_of_recipes_averages_means_that_make_models_builds():
+    """`ship` fuses a RECIPE_MEANS entry only from means it built in the same run, so each of its
+    members must be a RUN_MEANS entry, and two of them at least."""
+    from training.ship import RECIPE_MEANS, RUN_MEANS
+
+    for name, means in RECIPE_MEANS.items():
+        assert len(means) >= 2 and set(means) <= set(RUN_MEANS) and name not in RUN_MEANS, name
 
 
 def _corpus(folder, dev: str = "LA_D_1 - bonafide\n"):
@@ -369,3 +383,28 @@ def test_ship_add_takes_a_config_path_and_judges_the_model_it_names(tmp_path, mo
     assert seen == ["lcnn-logspec-excite-gcin-pitch-large", ("lcnn-logspec-excite-gcin-pitch-large",)]
     with pytest.raises(SystemExit, match="No config called nothing-like-this"):
         ship.main(["--data", str(tmp_path), "--add", "nothing-like-this"])
+
+
+def test_make_models_fuses_the_run_means_then_the_means_of_recipes(tmp_path, monkeypatch):
+    """The whole `ship` run: every candidate trained, each RUN_MEANS entry averaged over its runs,
+    then each RECIPE_MEANS entry from those means with one weight per mean (--per-member), and
+    all of them compete."""
+    import training.ship as ship
+
+    fused, competed = [], []
+    monkeypatch.setattr(ship, "corpus_for", lambda name, data: data)
+    monkeypatch.setattr(ship, "train_and_evaluate", lambda name, *rest: {"name": name})
+
+    def fuse(members, kind, data, models_dir, reports, retrain, name=ship.FUSION_NAME, mean=False, per_member=False):
+        fused.append((name, tuple(members), mean, per_member))
+        return {"name": name}
+
+    monkeypatch.setattr(ship, "fuse_and_evaluate", fuse)
+    monkeypatch.setattr(ship, "choose", lambda cards: competed.extend(c["name"] for c in cards) or cards[-1])
+    monkeypatch.setattr(ship, "ship_default", lambda *rest: None)
+    monkeypatch.setattr(ship, "stash_candidates", lambda *rest: None)
+    assert ship.main(["--data", str(tmp_path), "--no-baseline"]) == 0
+    expected = [(name, runs, True, False) for name, runs in ship.RUN_MEANS.items()]
+    expected += [(name, means, True, True) for name, means in ship.RECIPE_MEANS.items()]
+    assert fused[1:] == expected and fused[0][0] == ship.FUSION_NAME
+    assert set(ship.RECIPE_MEANS) | set(ship.RUN_MEANS) | set(ship.CANDIDATES) <= set(competed)

@@ -327,10 +327,11 @@ def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_
     assert "Traceback" not in refused.stdout + refused.stderr
 
 
-def _fuse_mean(home, models, corpus, members, out, weights: str | None = "float32"):
+def _fuse_mean(home, models, corpus, members, out, weights: str | None = "float32", extra: tuple[str, ...] = ()):
     """A mean of runs, float32 weights (so its scores can be checked to 1e-4); None: fuse's default."""
     return subprocess.run([sys.executable, "-m", "training.fuse", "--members", *members, "--mean", "--data", str(corpus),
-                           "--models-dir", str(models), "--out", out, "--workers", "1", *(["--weights", weights] if weights else [])],
+                           "--models-dir", str(models), "--out", out, "--workers", "1", *(["--weights", weights] if weights else []),
+                           *extra],
                           cwd=ROOT, env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
 
 
@@ -379,6 +380,21 @@ def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noq
     assert grown["config"]["runs"] == ["tiny-run1", "tiny-run2", "tiny-run3"]
     assert "3 runs" in grown["description"]
     assert _fused_gap(home, models, small_corpus, "tiny-mean3") <= 1e-4
+
+    # A mean of means, each member weighing the same (--per-member): the two-run mean and the
+    # third run at 1/2 and 1/2, not 2/3 and 1/3, still fitting nothing on dev.
+    done = _fuse_mean(home, models, small_corpus, ["tiny-mean", "tiny-run3"], "tiny-halves", extra=("--per-member",))
+    assert done.returncode == 0, done.stdout + done.stderr
+    halves = json.loads((models / "tiny-halves.json").read_text())
+    assert [(m["model"], m["runs"], m["weight"]) for m in halves["members"]] == [("tiny-mean", 2, 0.5), ("tiny-run3", 1, 0.5)]
+    assert halves["training"]["fusion"]["fitted_on"] == "nothing" and halves["training"]["fusion"]["bias"] == 0.0
+    assert halves["config"]["runs"] == ["tiny-run1", "tiny-run2", "tiny-run3"] and "each member weighing the same" in halves["description"]
+    assert _fused_gap(home, models, small_corpus, "tiny-halves") <= 1e-4
+    alone = subprocess.run([sys.executable, "-m", "training.fuse", "--members", "tiny-mean", "tiny-run3", "--per-member", "--data",
+                            str(small_corpus), "--models-dir", str(models), "--out", "tiny-no"], cwd=ROOT,
+                           env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 1 and alone.stdout.strip().splitlines()[-1] == (
+        "Equal weights per member (per_member) are a kind of mean; ask for mean too.")
 
     # Only the grown mean still holds tiny-run1 (its .keras is gone): take it out, two levels deep.
     apart = tmp_path / "apart"

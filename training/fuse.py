@@ -18,6 +18,9 @@ fused model's dev numbers compare directly with any single model's, and averagin
 takes out part of what chance put into each. A member that is itself such a mean counts as
 the runs it holds (a mean of four and one new run: weights 4/5 and 1/5, as the default was built),
 so a mean grows by one run without its earlier runs' own files, which only the fused copy keeps.
+With `per_member` as well, each named member weighs the same whatever its runs: a mean of two
+recipes' own means (eight runs of one family and two of another: 1/2 and 1/2, not 8/10 and 2/10),
+so the recipe with more runs does not outvote the other. Nothing is fitted then either.
 
 A fused model's files keep float16 weights unless asked otherwise (export.py): it holds several
 networks, and seven of them in float32 would not fit the 10 MB a shipped model file may take.
@@ -196,11 +199,13 @@ def fuse(
     band: float = 0.5,
     workers: int = 0,
     mean: bool = False,
+    per_member: bool = False,
     precision: str = "float16",
     log: Log = print,
 ) -> dict:
     """Fuse the named models (cards in `models_dir`), export NAME.* and return the card.
-    `mean`: equal weights and no bias instead of weights fitted on dev. `precision`: that of the
+    `mean`: equal weights per run and no bias instead of weights fitted on dev; `per_member`: equal
+    weights per named member (a mean of recipes' means). `precision`: that of the
     weights the files keep (float16 by default: a fused model holds several networks, and what ships
     must stay under 10 MB a file; training/export.py)."""
     from training.train import data_summary, labels_of, quiet_tensorflow
@@ -220,8 +225,13 @@ def fuse(
     names = [member_name(c) for c in cards]
     log(f"Fusing {', '.join(names)} on {len(dev_trials)} dev clips.")
     member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
+    if per_member and not mean:
+        raise FusionError("Equal weights per member (per_member) are a kind of mean; ask for mean too.")
     runs = [runs_in(c) if mean else 1 for c in cards]
-    if mean:
+    if per_member:
+        weights, bias, crossed = np.full(len(cards), 1.0 / len(cards)), 0.0, {}
+        how = {"fitted_on": "nothing", "method": "mean of the members' logits, each member (a mean of its own runs) weighing the same"}
+    elif mean:
         weights, bias, crossed = np.array(runs, dtype=np.float64) / sum(runs), 0.0, {}
         how = {"fitted_on": "nothing", "method": "mean of the runs' logits (a member that is a mean counts as its runs)"}
     else:
@@ -246,7 +256,8 @@ def fuse(
         "name": out_name,
         "architecture": "fusion",
         "description": "Score-level fusion in one network of " + ", ".join(names)
-                       + (f": the mean of the window logits of {sum(runs)} runs." if mean
+                       + (f": the mean of the members' window logits, each member weighing the same ({sum(runs)} runs in all)." if per_member
+                          else f": the mean of the window logits of {sum(runs)} runs." if mean
                           else ": each member's window logit, weighted by a logistic regression fitted on dev."),
         "parameters": int(model.count_params()),
         "features": full.to_dict(),
@@ -425,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--band", type=float, default=0.5, metavar="B", help="uncertainty band around the threshold")
     parser.add_argument("--workers", type=int, default=0, metavar="N")
     parser.add_argument("--mean", action="store_true", help="average the members' logits (runs of one recipe, or variants one setting apart) instead of fitting weights on dev")
+    parser.add_argument("--per-member", action="store_true",
+                        help="with --mean: each named member weighs the same, however many runs it holds (a mean of recipes' means)")
     parser.add_argument("--weights", choices=WEIGHT_PRECISIONS, default="float16",
                         help="precision of the fused model's stored weights (default float16: half the size, scores within about 0.01)")
     parser.add_argument("--extract", metavar="RUN", help="take this run out of the one fused model named by --members, as a model of its own")
@@ -437,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                     log=lambda line: print(line, flush=True))
             return 0
         fuse(args.members, args.dataset, args.data, out_name=args.out, models_dir=args.models_dir, band=args.band,
-             workers=args.workers, mean=args.mean, precision=args.weights, log=lambda line: print(line, flush=True))
+             workers=args.workers, mean=args.mean, per_member=args.per_member, precision=args.weights, log=lambda line: print(line, flush=True))
     except (FusionError, DatasetError, ModelError) as error:
         print(error, flush=True)
         return 1

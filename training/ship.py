@@ -63,6 +63,12 @@ RUN_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-large-cmn-mean3": CMN_RUNS[:3],
     "lcnn-logspec-excite-gcin-pitch-large-cmn-mean4": CMN_RUNS,
 }
+# Means of recipes' own means (fuse --mean --per-member): each named mean weighs the same however
+# many runs it holds, so the family with eight runs does not outvote the one with two. Nothing is
+# fitted on dev; each competes when all its means were built.
+RECIPE_MEANS: dict[str, tuple[str, ...]] = {
+    "lcnn-logspec-excite-gcin-pitch-mean8-cmn-mean2": ("lcnn-logspec-excite-gcin-pitch-mean8", "lcnn-logspec-excite-gcin-pitch-large-cmn-mean2"),
+}
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
 
@@ -165,15 +171,17 @@ def train_and_evaluate(name: str, kind: str, data: Path, models_dir: Path, repor
 
 
 def fuse_and_evaluate(members: list[str], kind: str, data: Path, models_dir: Path, reports: Path, retrain: bool,
-                      name: str = FUSION_NAME, mean: bool = False) -> dict:
+                      name: str = FUSION_NAME, mean: bool = False, per_member: bool = False) -> dict:
     """Fuse trained candidates into one network (training/fuse.py; `mean`: the plain mean of runs
-    of one recipe), then evaluate it like the others."""
+    of one recipe; `per_member` too: the mean of recipes' means, one weight each), then evaluate it
+    like the others."""
     card_path = models_dir / f"{name}.json"
     timings = {}
     if retrain or not card_path.exists():
         start = time.monotonic()
         command = [sys.executable, "-m", "training.fuse", "--members", *members, "--dataset", kind, "--data", str(data),
-                   "--models-dir", str(models_dir), "--out", name, *(["--mean"] if mean else [])]
+                   "--models-dir", str(models_dir), "--out", name, *(["--mean"] if mean else []),
+                   *(["--per-member"] if per_member else [])]
         if subprocess.run(command, check=False).returncode != 0:
             raise SystemExit("Fusing the candidates failed; see the lines above.")
         timings["fuse_s"] = round(time.monotonic() - start, 1)
@@ -422,6 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, runs in RUN_MEANS.items():
         if set(runs) <= set(args.candidates):
             cards.append(fuse_and_evaluate(list(runs), args.dataset, args.data, args.models_dir, args.reports, not args.reuse, name, mean=True))
+    built = {card["name"] for card in cards}
+    for name, means in RECIPE_MEANS.items():
+        if set(means) <= built:
+            cards.append(fuse_and_evaluate(list(means), args.dataset, args.data, args.models_dir, args.reports, not args.reuse, name,
+                                           mean=True, per_member=True))
     baseline = None if args.no_baseline else train_and_evaluate(BASELINE, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
     best = choose(cards)
     ship_default(best, baseline, args.models_dir, cards)
