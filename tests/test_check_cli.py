@@ -104,6 +104,26 @@ def test_check_never_imports_tensorflow(clips, tmp_path):
     assert "TF_ABSENT" in result.stdout, result.stdout + result.stderr
 
 
+def test_a_one_clip_check_loads_the_model_once(clips, tmp_path):
+    """The session's detector scores a short list itself: loading a mean of ten networks a
+    second time would add about 0.1 s to every cold check."""
+    folder, _ = clips
+    probe = (
+        "import sys, runpy\n"
+        "from spoofvoice.detector import Detector\n"
+        "loads = []\n"
+        "original = Detector.load\n"
+        "Detector.load = classmethod(lambda cls, *args, **kwargs: loads.append(args) or original(*args, **kwargs))\n"
+        "sys.argv = ['spoofvoice', 'check', '--no-speech', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('spoofvoice.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('LOADS', len(loads))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(folder / "agent-pass.wav")], capture_output=True, text=True,
+                            env=subprocess_env(tmp_path), timeout=60)
+    assert "LOADS 1" in result.stdout and "agent-pass.wav" in result.stdout, result.stdout + result.stderr
+
+
 def test_many_files_are_scored_in_parallel_in_order(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

@@ -214,7 +214,7 @@ def _score_trials(
     speakers: list[str] = []
     failed: list[dict[str, str]] = []
     step = max(1, -(-len(trials) // PROGRESS_UPDATES))
-    outcomes = score_paths(str(detector.card.path), [str(t.path) for t in trials], workers=workers)
+    outcomes = score_paths(str(detector.card.path), [str(t.path) for t in trials], workers=workers, loaded=detector)
     for done, (trial, outcome) in enumerate(zip(trials, outcomes, strict=True), start=1):
         if outcome.verdict is None:
             failed.append({"path": outcome.path, "error": outcome.error or "unreadable"})
