@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from spoofvoice.audio import AudioError, is_audio_path
-from spoofvoice.detector import Detector, ModelError
+from spoofvoice.detector import Detector, ModelError, interactive_threads
 from spoofvoice.verdict import SPOOF, Verdict
 from spoofvoice.verdict_text import announce_error, announce_verdict, verdict_line
 from spoofvoice.worker_signals import ignore_interrupts
@@ -62,7 +62,7 @@ def score_paths(model: str, paths: list[str], threshold: float | None = None, wo
         finally:  # a caller that stops early (Ctrl-C, stop evaluation) drops the queued work
             pool.shutdown(wait=True, cancel_futures=True)
         return
-    detector = loaded or Detector.load(model)
+    detector = loaded or Detector.load(model, num_threads=interactive_threads())
     for path in paths:
         yield _score_one(detector, path, threshold)
 

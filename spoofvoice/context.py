@@ -48,12 +48,12 @@ class Context:
 
     def detector(self, model: str | None = None) -> Detector:
         """The loaded model called `model` (default: the user's chosen model); loads once."""
-        from spoofvoice.detector import Detector
+        from spoofvoice.detector import Detector, interactive_threads
 
         name = model or self.settings.model
         with self._lock:
             if name not in self._detectors:
-                self._detectors[name] = Detector.load(name)
+                self._detectors[name] = Detector.load(name, num_threads=interactive_threads())
             return self._detectors[name]
 
     def record_verdict(self, path: str, verdict: Any, source: str = "check") -> None:
