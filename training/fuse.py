@@ -213,6 +213,8 @@ def fuse(
     models_dir = Path(models_dir or MODELS_DIR)
     if len(member_names) < 2:
         raise FusionError("Fusion needs at least two models.")
+    if per_member and not mean:
+        raise FusionError("Equal weights per member (per_member) are a kind of mean; ask for mean too.")
     cards = [ModelCard.read(resolve_card(name, models_dir)) for name in member_names]
     windows = {(c.window_seconds, c.hop_seconds) for c in cards}
     if len(windows) > 1:
@@ -225,8 +227,6 @@ def fuse(
     names = [member_name(c) for c in cards]
     log(f"Fusing {', '.join(names)} on {len(dev_trials)} dev clips.")
     member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
-    if per_member and not mean:
-        raise FusionError("Equal weights per member (per_member) are a kind of mean; ask for mean too.")
     runs = [runs_in(c) if mean else 1 for c in cards]
     if per_member:
         weights, bias, crossed = np.full(len(cards), 1.0 / len(cards)), 0.0, {}
