@@ -182,6 +182,23 @@ def test_bonafide_rejection_by_speaker_counts_only_real_clips():
         metrics.bonafide_rejection_by_speaker(labels, predicted, speakers[:-1])
 
 
+def test_voice_centred_eer_removes_offsets_between_voices_by_hand():
+    # Voice A is scored 3 points above voice B, its spoof with it: pooled, B's real clips sit
+    # below A's spoofs (EER 0.5); centred on each voice's mean of all four clips, labels unused,
+    # both voices read bonafide 0.125 and 1.125, spoof -0.875 and -0.375: EER 0.
+    labels = ["bonafide", "bonafide", "spoof", "spoof"] * 2
+    scores = [3.0, 4.0, 2.0, 2.5, 0.0, 1.0, -1.0, -0.5]
+    voices = ["A"] * 4 + ["B"] * 4
+    assert metrics.eer(*metrics.split_by_label(scores, labels)) == 0.5
+    assert metrics.voice_centred_eer(scores, labels, voices) == 0.0
+    # One voice for all: centring shifts every score alike and the EER stays.
+    assert metrics.voice_centred_eer(scores, labels, ["A"] * 8) == 0.5
+    # Without a voice for every clip there is nothing to centre on.
+    assert metrics.voice_centred_eer(scores, labels, voices[:-1] + [""]) is None
+    with pytest.raises(metrics.MetricError):
+        metrics.voice_centred_eer(scores, labels, voices[:-1])
+
+
 def test_per_attack_eer_uses_all_bonafide():
     labels = ["bonafide", "bonafide", "spoof", "spoof", "spoof"]
     scores = [1.0, 2.0, -1.0, 1.5, 3.0]

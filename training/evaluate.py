@@ -92,6 +92,7 @@ def compute_metrics(
         "per_attack_eer": m.per_attack_eer(scores, labels, attacks),
         "speakers": None,
         "bonafide_rejected_by_speaker": None,
+        "voice_centred_eer": None,
         "attacks": None,
         "min_tdcf": None,
         "tdcf": None,
@@ -100,6 +101,7 @@ def compute_metrics(
         result["speakers"] = m.accuracy_by_group(labels, predicted, speaker_groups)
     if speakers is not None and any(speakers):
         result["bonafide_rejected_by_speaker"] = m.bonafide_rejection_by_speaker(labels, predicted, speakers)
+        result["voice_centred_eer"] = m.voice_centred_eer(scores, labels, speakers)
     if seen_attacks is not None:
         result["attacks"] = attack_groups(scores, labels, attacks, set(seen_attacks))
     if asv is not None:

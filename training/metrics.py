@@ -302,6 +302,32 @@ def bonafide_rejection_by_speaker(
     }
 
 
+def voice_centred_eer(
+    scores: Sequence[float], labels: Sequence[str], speakers: Sequence[str]
+) -> float | None:
+    """EER after each voice's scores are moved to a common mean; None without a voice per clip.
+
+    Why: it splits the EER in two. Part of it is offsets between voices (one real voice
+    scored lower than another as a whole, its spoofs with it), part is failing to tell a
+    spoof from the real clips of its own voice. Centring uses every clip of a voice, real
+    and spoof alike, and no label, so the gap to the plain EER is what voice offsets cost;
+    what remains is the detector's own blindness to the attacks. A deployed detector sees
+    one clip and cannot centre, so this is a diagnosis, never a result.
+    """
+    score_array = _as_scores(scores, "trial")
+    voices = [str(speaker) for speaker in speakers]
+    if len(voices) != score_array.size:
+        raise MetricError(f"There are {score_array.size} scores but {len(voices)} speaker ids.")
+    if not voices or not all(voices):
+        return None
+    voice_array = np.asarray(voices, dtype=object)
+    centred = score_array.copy()
+    for voice in set(voices):
+        mask = voice_array == voice
+        centred[mask] -= score_array[mask].mean()
+    return eer(*split_by_label(list(centred), labels))
+
+
 # --------------------------------------------------------------------------- tandem (t-DCF)
 
 

@@ -183,6 +183,13 @@ def summary_sentences(metrics: Mapping[str, Any]) -> list[str]:
             f"{speaker} {percent(stats['rejected'])} percent of {stats['count']}" for speaker, stats in rejected
         )
         lines.append(f"Bonafide voices most often called spoof: {listed}.")
+    centred = metrics.get("voice_centred_eer")
+    if centred is not None:
+        offsets = max(0.0, metrics["eer"] - centred)
+        lines.append(
+            f"With each voice's scores centred on their own mean, EER {percent(centred)} percent: "
+            f"offsets between voices account for {percent(offsets)} points of it."
+        )
     for group, stats in (metrics.get("attacks") or {}).items():
         names = ", ".join(stats["attacks"])
         lines.append(f"{group.capitalize()} attacks: EER {percent(stats['eer'])} percent ({names}).")
