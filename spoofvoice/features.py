@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-KINDS = ("mfcc", "lfcc", "logmel", "logspec")
+KINDS = ("mfcc", "lfcc", "logmel", "logspec", "waveform")
 PHASES = ("none", "gd", "ifd", "gd+ifd")
 EXCITATION_COLUMNS = ("voiced", "log_kurtosis", "log_crest")  # appended per frame when excitation is on
 LPC_ORDER = 16
@@ -39,6 +39,7 @@ class FeatureConfig:
     preemphasis: float = 0.0
     phase: str = "none"  # logspec only: "gd" group delay, "ifd" instantaneous-frequency deviation, "gd+ifd"
     excitation: bool = False  # append the EXCITATION_COLUMNS of each frame's LPC residual
+    waveform: bool = False  # append each frame's first hop_length samples (a waveform member of a fused model)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -51,6 +52,8 @@ class FeatureConfig:
             raise ValueError(f"unknown phase features {self.phase!r}; choose one of {', '.join(PHASES)}")
         if self.phase != "none" and self.kind != "logspec":
             raise ValueError("phase features go with the logspec kind only")
+        if self.kind == "waveform" and (self.deltas or self.excitation or self.waveform or self.preemphasis):
+            raise ValueError("waveform features are the samples themselves: no deltas, excitation, pre-emphasis or waveform columns")
 
     @property
     def phase_planes(self) -> int:
@@ -66,12 +69,14 @@ class FeatureConfig:
     def static_dims(self) -> int:
         if self.kind == "logspec":
             return len(range(*spectrum_bins(self.sample_rate, self.n_fft, self.fmin, self.fmax).indices(self.n_fft // 2 + 1)))
+        if self.kind == "waveform":
+            return self.hop_length
         return self.n_filters if self.kind == "logmel" else self.n_coeffs
 
     @property
     def dims(self) -> int:
         """Values per frame."""
-        return self.spectral_dims + self.excitation_dims
+        return self.spectral_dims + self.excitation_dims + self.waveform_dims
 
     @property
     def spectral_dims(self) -> int:
@@ -82,12 +87,22 @@ class FeatureConfig:
     def excitation_dims(self) -> int:
         return len(EXCITATION_COLUMNS) if self.excitation else 0
 
+    @property
+    def waveform_dims(self) -> int:
+        """Raw samples appended to each frame (last in the frame), for a fused model's waveform member."""
+        return self.hop_length if self.waveform else 0
+
     def frames_for(self, n_samples: int) -> int:
         """Frames that `extract` returns for a signal of `n_samples` (center=False)."""
         return 0 if n_samples < self.n_fft else 1 + (n_samples - self.n_fft) // self.hop_length
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every setting; `waveform` only when on, so the cards and feature caches of models
+        made before it existed keep their exact keys."""
+        out = asdict(self)
+        if not self.waveform:
+            del out["waveform"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureConfig:
@@ -100,13 +115,29 @@ class FeatureConfig:
 
 def extract(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """Features of a mono signal at `config.sample_rate`: float32 array (frames, dims)."""
-    spectral = _spectral_features(audio, config)
-    if not config.excitation:
-        return spectral
-    return np.concatenate([spectral, excitation_features(audio, config)], axis=1)
+    parts = [_spectral_features(audio, config)]
+    if config.excitation:
+        parts.append(excitation_features(audio, config))
+    if config.waveform:
+        parts.append(waveform_frames(audio, config))
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+def waveform_frames(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """The first `hop_length` samples of each analysis frame, float32 (frames, hop_length).
+
+    Laid end to end the rows are the clip itself (all but its last n_fft - hop_length samples),
+    on the same frame grid as the spectral features: a network that reads the raw waveform
+    (where the smeared glottal pulses of Griffin-Lim and vocoders show as they are) then takes
+    the same windows, caches and crops as one that reads the spectrum, and can be fused with it.
+    """
+    frames = _frames(audio, config)
+    return np.ascontiguousarray(frames[:, : config.hop_length], dtype=np.float32)
 
 
 def _spectral_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    if config.kind == "waveform":
+        return waveform_frames(audio, config)
     if config.kind == "logspec":
         return log_spectrum_features(audio, config)
     power = power_spectrogram(audio, config)

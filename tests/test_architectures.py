@@ -121,3 +121,39 @@ def test_lcnn_without_the_window_mean_ignores_a_fixed_colour_on_the_spectrum():
     within = x.copy()
     within[:, :32, :32] += 2.0  # a change inside the window still counts
     assert np.abs(centred.predict(within, verbose=0) - centred.predict(x, verbose=0)).max() > 1e-4
+
+
+def test_fused_input_feeds_a_waveform_member_the_clip_itself(real_speech):
+    """With a waveform member the fused input ends each frame with its raw samples: the adapter
+    hands that member exactly its own features, and the spectral member still gets its own."""
+    from spoofvoice import audio
+    from spoofvoice.features import FeatureConfig, extract
+    from training.fuse import FusionError, member_adapter, widest_features
+
+    samples = audio.load(real_speech)
+    raw = FeatureConfig(kind="waveform")
+    spec = FeatureConfig(kind="logspec", excitation=True)
+    full = widest_features([spec, raw])
+    assert full == FeatureConfig(kind="logspec", excitation=True, waveform=True)
+    assert full.dims == spec.dims + raw.hop_length
+    fused_input = extract(samples, full)[None]
+    for member in (raw, spec):
+        np.testing.assert_array_equal(np.asarray(member_adapter(full, member, "m")(fused_input))[0], extract(samples, member))
+    with pytest.raises(FusionError, match="raw samples"):
+        member_adapter(spec, raw, "m")
+    with pytest.raises(FusionError, match="raw samples"):
+        member_adapter(FeatureConfig(kind="logspec", hop_length=128, waveform=True), FeatureConfig(kind="waveform"), "m")
+
+
+def test_waveform_network_ignores_the_recording_level():
+    """rawcnn scales each window to unit RMS: the same clip 20 dB quieter gets the same logit,
+    while a different waveform gets another."""
+    from training.architectures import build
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 20, 160)).astype(np.float32)
+    model = build("rawcnn", (20, 160), x, widths=(8, 8), stem_filters=8, stem_kernel=16)
+    base = model.predict(x, verbose=0)
+    assert base.shape == (2, 1)
+    np.testing.assert_allclose(model.predict(0.1 * x, verbose=0), base, rtol=1e-4, atol=1e-4)
+    assert np.abs(model.predict(x[:, ::-1], verbose=0) - base).max() > 1e-4

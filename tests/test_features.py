@@ -197,3 +197,27 @@ def test_config_round_trip_and_validation():
         FeatureConfig(kind="cqcc")
     with pytest.raises(ValueError):
         FeatureConfig.from_dict({"kind": "mfcc", "colour": "blue"})
+
+
+def test_waveform_frames_laid_end_to_end_are_the_clip(speech):
+    """The waveform kind is each frame's first hop of samples, on the spectral frame grid."""
+    config = FeatureConfig(kind="waveform")
+    frames = extract(speech, config)
+    assert frames.shape == (config.frames_for(len(speech)), 160) == (config.frames_for(len(speech)), config.dims)
+    np.testing.assert_array_equal(frames.reshape(-1), speech[: frames.size].astype(np.float32))
+    for wrong in ({"deltas": 1}, {"excitation": True}, {"preemphasis": 0.97}, {"waveform": True}):
+        with pytest.raises(ValueError, match="waveform"):
+            FeatureConfig(kind="waveform", **wrong)
+
+
+def test_waveform_columns_end_each_frame_and_stay_out_of_older_cards(speech):
+    """`waveform=True` appends those samples after the spectrum and excitation columns; a config
+    without it writes the same dict as before the setting existed, so old cache keys still hit."""
+    spec = FeatureConfig(kind="logspec", excitation=True)
+    both = FeatureConfig(kind="logspec", excitation=True, waveform=True)
+    combined = extract(speech, both)
+    assert both.dims == spec.dims + 160 and both.waveform_dims == 160 and spec.waveform_dims == 0
+    np.testing.assert_array_equal(combined[:, : spec.dims], extract(speech, spec))
+    np.testing.assert_array_equal(combined[:, spec.dims :], extract(speech, FeatureConfig(kind="waveform")))
+    assert "waveform" not in spec.to_dict() and both.to_dict()["waveform"] is True
+    assert FeatureConfig.from_dict(both.to_dict()) == both and FeatureConfig.from_dict(spec.to_dict()) == spec

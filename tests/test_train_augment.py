@@ -9,6 +9,7 @@ from spoofvoice import audio
 from spoofvoice.features import FeatureConfig, band_frequencies, extract
 from training.augment import (
     Augmentation,
+    apply_gain,
     change_speed,
     curve_to_features,
     epoch_windows,
@@ -42,6 +43,20 @@ def test_feature_gain_equals_audio_gain(real_speech, kind, phase):
         away[:, :static] = away[:, static : 2 * static] = ~near
         assert away.mean() > 0.99
     assert np.allclose(louder[away], shifted[away], atol=1e-3 * np.abs(louder).max())
+
+
+def test_gain_scales_raw_samples_as_the_audio(real_speech):
+    """Raw samples (the waveform kind, or waveform columns after a log spectrum) are multiplied
+    by the amplitude ratio while the log columns shift: both exactly what a louder clip gives."""
+    samples = audio.load(real_speech)
+    samples = samples + 1e-3 * np.random.default_rng(0).standard_normal(len(samples)).astype(np.float32)
+    for config in (FeatureConfig(kind="waveform"), FeatureConfig(kind="logmel", waveform=True)):
+        plain, louder = extract(samples, config), extract(samples * 10 ** (4.0 / 20), config)
+        gained = apply_gain(plain, config, 4.0, gain_vector(config))
+        np.testing.assert_allclose(gained, louder, rtol=1e-4, atol=1e-4 * np.abs(louder).max())
+        np.testing.assert_array_equal(gain_vector(config)[config.dims - 160 :], 0.0)
+    with pytest.raises(ValueError, match="waveform"):
+        epoch_windows([plain], [], 10, Augmentation(eq_db=3.0, eq_terms=2), FeatureConfig(kind="waveform"), 0, 0)
 
 
 @pytest.mark.parametrize("kind", ["mfcc", "lfcc", "logmel", "logspec"])

@@ -342,6 +342,29 @@ def _fused_gap(home, models, corpus, name):
     return json.loads(check.stdout.strip().splitlines()[-1])["max_gap"]
 
 
+def test_waveform_network_trains_and_fuses_with_a_spectral_one(tmp_path, small_corpus):  # noqa: F811
+    """A raw-waveform CNN trains on the waveform kind, its .tflite agrees with Keras, and a mean
+    of it and a log-spectrum LCNN is one network on the spectrum with the samples appended,
+    whose score is the mean of the two members' own scores."""
+    home, models = tmp_path / "home", tmp_path / "m"
+    raw = {"name": "tiny-raw", "architecture": "rawcnn", "architecture_params": {"widths": [8, 8], "stem_filters": 8, "stem_kernel": 16},
+           "features": {"kind": "waveform"}, "window": TINY_LCNN["window"], "epochs": 1, "batch_size": 16, "seed": 6,
+           "feature_dtype": "float16", "augmentation": {"crop": True, "gain_db": 6.0}}
+    spec = {**TINY_LOGSPEC, "name": "tiny-spec-x", "epochs": 1, "features": {"kind": "logspec", "fmax": 4000.0, "excitation": True},
+            "augmentation": {"crop": True}}
+    for config in (raw, spec):
+        run_training(home, write_config(tmp_path, config), small_corpus, models)
+    raw_card = json.loads((models / "tiny-raw.json").read_text())
+    assert raw_card["input"]["shape"] == [97, 160] and raw_card["features"]["kind"] == "waveform"
+    _assert_litert_matches_keras_and_scores(models / "tiny-raw.json", small_corpus)
+    done = _fuse_mean(home, models, small_corpus, ["tiny-spec-x", "tiny-raw"], "tiny-spec-raw", extra=("--per-member",))
+    assert done.returncode == 0, done.stdout + done.stderr
+    fused = json.loads((models / "tiny-spec-raw.json").read_text())
+    assert fused["features"]["waveform"] is True and fused["input"]["shape"] == [97, 129 + 3 + 160]
+    assert [m["weight"] for m in fused["members"]] == [0.5, 0.5]
+    assert _fused_gap(home, models, small_corpus, "tiny-spec-raw") <= 1e-4
+
+
 def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noqa: F811
     """Two runs of one recipe (seeds 3 and 4) averaged: equal weights, no bias, no cross-fitted
     numbers (there is nothing fitted to cross-fit), and the .tflite scores the plain mean. A

@@ -283,7 +283,18 @@ def _layers():
         def get_config(self):
             return {**super().get_config(), "scale": self.scale, "centre": self.centre}
 
-    _LAYERS.update(MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling, SubtractTimeMean=SubtractTimeMean,
+    @_register_layer
+    class UnitRms(keras.layers.Layer):
+        """Each window divided by its root-mean-square: a recording's level (a quiet phone, a
+        loud studio) does not move a waveform network's score."""
+
+        def call(self, inputs):
+            return inputs / ops.sqrt(ops.mean(inputs * inputs, axis=(1, 2), keepdims=True) + 1e-8)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    _LAYERS.update(UnitRms=UnitRms, MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling, SubtractTimeMean=SubtractTimeMean,
                    TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum,
                    ExcitationStatistics=ExcitationStatistics, CosineScore=CosineScore)
     return _LAYERS
@@ -410,6 +421,47 @@ def lcnn(
     else:
         outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
     return keras.Model(inputs, outputs, name="lcnn")
+
+
+@register("rawcnn")
+def rawcnn(
+    input_shape: tuple[int, int],
+    train_features: np.ndarray,
+    widths: tuple[int, ...] = (48, 64, 96, 128),
+    stem_filters: int = 32,
+    stem_kernel: int = 64,
+    dropout: float = 0.3,
+):
+    """A small 1-D CNN on the raw samples of the "waveform" feature kind (frames laid end to end).
+
+    Why: the spectral networks see magnitudes, and the spoofs they miss (Griffin-Lim, diphone
+    and phase-vocoder voices) differ from real speech mostly in the shape of each pitch pulse.
+    A strided stem of `stem_kernel` samples (4 ms, a learnt filterbank), max pooling by 4, then
+    one convolution of 5 taps with max pooling by 3 per entry of `widths` (batch normalisation
+    and leaky ReLU after each); the window's mean and maximum of the last channels feed the
+    logit. Weak alone, it errs on other clips than the spectral networks, so it earns its place
+    in a fused model. `train_features` is not needed: the window is scaled to unit RMS instead.
+    """
+    import keras
+
+    frames, hop = input_shape
+    inputs = keras.Input(shape=input_shape, name="features")
+    x = keras.layers.Reshape((frames * hop, 1), name="samples")(inputs)
+    x = _layers()["UnitRms"](name="unit_rms")(x)
+    x = keras.layers.Conv1D(stem_filters, stem_kernel, strides=2, padding="same")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.LeakyReLU(negative_slope=0.3)(x)
+    x = keras.layers.MaxPooling1D(4)(x)
+    for width in widths:
+        x = keras.layers.Conv1D(width, 5, padding="same")(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.3)(x)
+        x = keras.layers.MaxPooling1D(3)(x)
+    pooled = [keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x), keras.layers.GlobalMaxPooling1D(name="max_over_time")(x)]
+    x = keras.layers.Concatenate(name="mean_max_over_time")(pooled)
+    x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
+    return keras.Model(inputs, outputs, name="rawcnn")
 
 
 def fit_gmm(frames: np.ndarray, components: int, seed: int, max_frames: int):

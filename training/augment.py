@@ -4,7 +4,8 @@ What a config's "augmentation" object may hold (all optional; an empty object me
 
 - "crop": true: a random window of each clip instead of its centre;
 - "gain_db": G: a random level change in [-G, G] dB, applied exactly in the feature domain
-  (a power gain shifts every log band equally: the cepstra's c0, or every log-mel bin);
+  (a power gain shifts every log band equally: the cepstra's c0, or every log-mel bin; it
+  multiplies raw samples, the "waveform" kind);
 - "channel_copies": N and "channel_probability": P: N copies of each training clip passed
   once through the corpus channel (training/corpus/channel.py: telephone band, G.711, room,
   noise, level, MP3/OGG), their features cached like any other; each epoch a clip is
@@ -119,8 +120,11 @@ def change_speed(samples: np.ndarray, factor: float, sample_rate: int = 16000) -
 
 
 def gain_vector(config: FeatureConfig) -> np.ndarray:
-    """How each feature dimension moves for a +1 dB power gain (exact away from the log floor)."""
+    """How each feature dimension moves for a +1 dB power gain (exact away from the log floor).
+    Raw samples (the "waveform" kind, waveform columns) are scaled instead: see `apply_gain`."""
     vector = np.zeros(config.dims, dtype=np.float32)
+    if config.kind == "waveform":
+        return vector
     if config.kind in ("logmel", "logspec"):
         vector[: config.static_dims] = math.log(10.0) / 10.0
     elif config.kind == "lfcc":  # natural log, orthonormal DCT: c0 moves by sqrt(n_filters)
@@ -128,6 +132,16 @@ def gain_vector(config: FeatureConfig) -> np.ndarray:
     else:  # mfcc: 10 log10, orthonormal DCT
         vector[0] = math.sqrt(config.n_filters)
     return vector
+
+
+def apply_gain(window: np.ndarray, config: FeatureConfig, gain_db: float, shift: np.ndarray) -> np.ndarray:
+    """A window `gain_db` louder: log features move by `shift` * gain_db (`gain_vector`), raw
+    samples are multiplied by the amplitude ratio."""
+    out = window + shift * gain_db
+    samples = config.static_dims if config.kind == "waveform" else config.waveform_dims  # they end each frame
+    if samples:
+        out[:, config.dims - samples :] *= 10.0 ** (gain_db / 20.0)
+    return out
 
 
 def equaliser_gain_db(frequencies: np.ndarray, coefficients: Sequence[float], sample_rate: int) -> np.ndarray:
@@ -223,6 +237,8 @@ def epoch_windows(
     A clip is first replaced by one of its `speed_copies` (probability speed_probability);
     if it was not, by one of its channel `copies` (probability channel_probability).
     """
+    if features.kind == "waveform" and (aug.eq_db or aug.freq_masks):
+        raise ValueError("an equaliser or frequency masks need spectral features, not the waveform")
     rng = np.random.default_rng([seed, epoch])
     gain = gain_vector(features)
     equaliser = equaliser_basis(features, aug.eq_terms) if aug.eq_db else None
@@ -235,7 +251,7 @@ def epoch_windows(
             source = copies[index][int(rng.integers(0, len(copies[index])))]
         window = crop(source, frames, rng if aug.crop else None)
         if aug.gain_db:
-            window = window + gain * float(rng.uniform(-aug.gain_db, aug.gain_db))
+            window = apply_gain(window, features, float(rng.uniform(-aug.gain_db, aug.gain_db)), gain)
         if equaliser is not None:
             window = window + random_equaliser(*equaliser, aug.eq_db, rng)
         if aug.time_masks or aug.freq_masks:

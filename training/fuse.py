@@ -52,13 +52,15 @@ class FusionError(Exception):
 
 def widest_features(configs: Sequence[FeatureConfig]) -> FeatureConfig:
     """The member features that all the others can be computed from: the most logspec planes,
-    with the excitation columns when any member has them (the others simply do not take them)."""
+    with the excitation columns when any member has them and the waveform columns when any
+    member reads raw samples (the others simply do not take them)."""
     logspec = [c for c in configs if c.kind == "logspec"]
     if not logspec:
         if all(c == configs[0] for c in configs):
             return configs[0]
         raise FusionError("Fusion needs one member on logspec features, or all members on the same features.")
-    return replace(max(logspec, key=lambda c: c.planes), excitation=any(c.excitation for c in configs))
+    return replace(max(logspec, key=lambda c: c.planes), excitation=any(c.excitation for c in configs),
+                   waveform=any(c.kind == "waveform" or c.waveform for c in configs))
 
 
 def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> Callable:
@@ -71,12 +73,15 @@ def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> Cal
 
     if member == full:
         return lambda inputs: inputs
+    if member.kind == "waveform":
+        return _waveform_layer(full, member, name)
     if member.excitation and not full.excitation:
         raise FusionError(f"Model {name}: it needs excitation columns that the fused model's input lacks.")
-    spectral = _spectral_layers(replace(full, excitation=False), replace(member, excitation=False), name)
-    if full.excitation and not spectral:
+    spectral = _spectral_layers(replace(full, excitation=False, waveform=False), replace(member, excitation=False), name)
+    if (full.excitation or full.waveform) and not spectral:
         spectral = [custom_objects()["TakeDims"](0, full.spectral_dims)]
-    excitation = custom_objects()["TakeDims"](full.spectral_dims, full.dims) if member.excitation else None
+    excitation_end = full.spectral_dims + full.excitation_dims
+    excitation = custom_objects()["TakeDims"](full.spectral_dims, excitation_end) if member.excitation else None
 
     def adapt(inputs):
         x = inputs
@@ -85,6 +90,16 @@ def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> Cal
         return keras.layers.Concatenate(axis=-1)([x, excitation(inputs)]) if excitation is not None else x
 
     return adapt
+
+
+def _waveform_layer(full: FeatureConfig, member: FeatureConfig, name: str):
+    """The raw samples that end each frame of the fused input, for a member of the waveform kind."""
+    from training.architectures import custom_objects
+
+    if not full.waveform or any(getattr(member, key) != getattr(full, key) for key in GRID):
+        raise FusionError(f"Model {name}: the fused model's input holds no raw samples on its frame grid; "
+                          "fuse waveform members with members on the same STFT.")
+    return custom_objects()["TakeDims"](full.dims - full.waveform_dims, full.dims)
 
 
 def _spectral_layers(full: FeatureConfig, member: FeatureConfig, name: str) -> list:
