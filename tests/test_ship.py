@@ -259,6 +259,26 @@ def test_the_shipped_default_joins_a_mean_as_the_runs_it_holds():
     assert (member_name(grown), runs_in(grown), run_names(grown)) == ("mean5", 5, [*runs, "r5"])
 
 
+def test_a_mean_of_recipes_joins_another_as_the_recipes_it_holds():
+    """Under equal weights per recipe (`fuse --mean --per-member`) a default that averages two
+    recipes through views counts as those two recipes and is named by its network, so a third
+    recipe beside it gets a third of the weight; any other model counts as one recipe."""
+    from types import SimpleNamespace
+
+    from training.fuse import PER_MEMBER_METHOD, member_name, recipes_in, run_names, runs_in
+
+    runs = ["a1", "a2", "a3", "b1"]
+    network = {"architecture": "fusion", "training": {"fusion": {"fitted_on": "nothing", "method": PER_MEMBER_METHOD}},
+               "members": [{"model": "mean-a", "runs": 3}, {"model": "mean-b", "runs": 1}]}
+    default = SimpleNamespace(name="default", raw={**network, "selected": {"from": "ab-views"},
+                                                   "config": {"views_of": "ab", "source_config": {"members": ["mean-a", "mean-b"], "runs": runs}}})
+    assert (member_name(default), recipes_in(default), runs_in(default), run_names(default)) == ("ab", 2, 4, runs)
+    recorded = SimpleNamespace(name="abc", raw={**network, "training": {"fusion": {**network["training"]["fusion"], "recipes": 3}}})
+    assert recipes_in(recorded) == 3
+    run_mean = SimpleNamespace(name="mean-a", raw={**network, "training": {"fusion": {"fitted_on": "nothing", "method": "runs"}}})
+    assert recipes_in(run_mean) == 1 and recipes_in(SimpleNamespace(name="r", raw={"architecture": "rawcnn"})) == 1
+
+
 def test_every_shipped_model_file_stays_under_ten_megabytes():
     """The repository keeps each model file under 10 MB; a mean of runs grows by a network's
     weights per run, so a run added to the default's mean must still fit."""
@@ -288,10 +308,11 @@ def test_make_models_rebuilds_the_shipped_default_from_its_runs():
     runs = config.get("runs")
     if runs is None:  # a single network: its config must be a candidate
         assert source in CANDIDATES
-    elif source in RECIPE_MEANS:  # a mean of recipes' means: each mean one equal weight
-        assert tuple(runs) == tuple(run for mean in RECIPE_MEANS[source] for run in RUN_MEANS[mean])
+    elif source in RECIPE_MEANS:  # a mean of recipes: each recipe one equal weight
+        assert tuple(runs) == _runs_of(source)
         assert [member["model"] for member in card["members"]] == list(RECIPE_MEANS[source])
-        assert all(abs(member["weight"] - 1 / len(card["members"])) < 1e-9 for member in card["members"])
+        recipes = [_recipes_of(member["model"]) for member in card["members"]]
+        assert all(abs(member["weight"] - k / sum(recipes)) < 1e-9 for member, k in zip(card["members"], recipes, strict=True))
         assert sum(member["runs"] for member in card["members"]) == len(runs)
     else:
         assert tuple(runs) == RUN_MEANS[source]
@@ -299,13 +320,31 @@ def test_make_models_rebuilds_the_shipped_default_from_its_runs():
         assert sum(member["runs"] for member in card["members"]) == len(runs)
 
 
-def test_a_mean_of_recipes_averages_means_that_make_models_builds():
-    """`ship` fuses a RECIPE_MEANS entry only from means it built in the same run, so each of its
-    members must be a RUN_MEANS entry, and two of them at least."""
+def _runs_of(name: str) -> tuple[str, ...]:
+    """The trained runs a candidate, a RUN_MEANS entry or a RECIPE_MEANS entry averages, in order."""
     from training.ship import RECIPE_MEANS, RUN_MEANS
 
-    for name, means in RECIPE_MEANS.items():
-        assert len(means) >= 2 and set(means) <= set(RUN_MEANS) and name not in RUN_MEANS, name
+    if name in RECIPE_MEANS:
+        return tuple(run for member in RECIPE_MEANS[name] for run in _runs_of(member))
+    return RUN_MEANS.get(name, (name,))
+
+
+def _recipes_of(name: str) -> int:
+    from training.ship import RECIPE_MEANS
+
+    return sum(_recipes_of(member) for member in RECIPE_MEANS[name]) if name in RECIPE_MEANS else 1
+
+
+def test_a_mean_of_recipes_averages_means_that_make_models_builds():
+    """`ship` fuses a RECIPE_MEANS entry only from models it built earlier in the same run, so each
+    member must be a RUN_MEANS entry, a candidate or an earlier RECIPE_MEANS entry, two at least."""
+    from training.ship import CANDIDATES, RECIPE_MEANS, RUN_MEANS
+
+    earlier: set[str] = set()
+    for name, members in RECIPE_MEANS.items():
+        assert len(members) >= 2 and set(members) <= set(RUN_MEANS) | set(CANDIDATES) | earlier, name
+        assert name not in RUN_MEANS and name not in CANDIDATES, name
+        earlier.add(name)
 
 
 def _corpus(folder, dev: str = "LA_D_1 - bonafide\n"):

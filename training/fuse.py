@@ -20,7 +20,8 @@ the runs it holds (a mean of four and one new run: weights 4/5 and 1/5, as the d
 so a mean grows by one run without its earlier runs' own files, which only the fused copy keeps.
 With `per_member` as well, each named member weighs the same whatever its runs: a mean of two
 recipes' own means (eight runs of one family and two of another: 1/2 and 1/2, not 8/10 and 2/10),
-so the recipe with more runs does not outvote the other. Nothing is fitted then either.
+so the recipe with more runs does not outvote the other; a member that is itself such a mean counts
+as the recipes it holds (a mean of two recipes and a third: 2/3 and 1/3). Nothing is fitted then either.
 
 A fused model's files keep float16 weights unless asked otherwise (export.py): it holds several
 networks, and seven of them in float32 would not fit the 10 MB a shipped model file may take.
@@ -44,6 +45,7 @@ from training.export import WEIGHT_PRECISIONS
 
 Log = Callable[[str], None]
 GRID = ("sample_rate", "n_fft", "win_length", "hop_length", "preemphasis")
+PER_MEMBER_METHOD = "mean of the members' logits, each member (a mean of its own runs) weighing the same"
 
 
 class FusionError(Exception):
@@ -183,17 +185,31 @@ def runs_in(card: ModelCard) -> int:
     return sum(int(member.get("runs", 1)) for member in card.raw.get("members", [])) if is_mean(card) else 1
 
 
+def recipes_in(card: ModelCard) -> int:
+    """How many recipes a model stands for under equal weights per recipe (`per_member`): a mean
+    of recipes' means counts the recipes it already weighs the same, any other model one."""
+    fusion = card.raw.get("training", {}).get("fusion", {})
+    if not is_mean(card):
+        return 1
+    if "recipes" in fusion:
+        return int(fusion["recipes"])
+    return len(card.raw.get("members", [])) if fusion.get("method") == PER_MEMBER_METHOD else 1
+
+
 def run_names(card: ModelCard) -> list[str]:
     """The trained runs a model stands for: a mean's runs, else the model itself."""
     if not is_mean(card):
         return [member_name(card)]
     config = card.raw.get("config", {})
+    config = config.get("source_config", config)  # a model asked through views: the network's own config
     return list(config.get("runs") or config.get("members") or [])
 
 
 def member_name(card: ModelCard) -> str:
-    """A model's own name; the shipped default (a copy) is named by the model it copies."""
-    return card.raw.get("selected", {}).get("from", card.name) if card.name == "default" else card.name
+    """A model's own name; the shipped default (a copy) is named by the model it copies, and a
+    model asked through views by the network it asks (the views are added to a fusion afterwards)."""
+    name = card.raw.get("selected", {}).get("from", card.name) if card.name == "default" else card.name
+    return card.raw.get("config", {}).get("views_of", name)
 
 
 def _member_scores(card: ModelCard, paths: Sequence[Path], workers: int, log: Log) -> np.ndarray:
@@ -244,8 +260,9 @@ def fuse(
     member_dev = np.stack([_member_scores(c, [t.path for t in dev_trials], workers, log) for c in cards], axis=1)
     runs = [runs_in(c) if mean else 1 for c in cards]
     if per_member:
-        weights, bias, crossed = np.full(len(cards), 1.0 / len(cards)), 0.0, {}
-        how = {"fitted_on": "nothing", "method": "mean of the members' logits, each member (a mean of its own runs) weighing the same"}
+        recipes = [recipes_in(c) for c in cards]
+        weights, bias, crossed = np.array(recipes, dtype=np.float64) / sum(recipes), 0.0, {}
+        how = {"fitted_on": "nothing", "method": PER_MEMBER_METHOD, "recipes": sum(recipes)}
     elif mean:
         weights, bias, crossed = np.array(runs, dtype=np.float64) / sum(runs), 0.0, {}
         how = {"fitted_on": "nothing", "method": "mean of the runs' logits (a member that is a mean counts as its runs)"}
@@ -271,7 +288,8 @@ def fuse(
         "name": out_name,
         "architecture": "fusion",
         "description": "Score-level fusion in one network of " + ", ".join(names)
-                       + (f": the mean of the members' window logits, each member weighing the same ({sum(runs)} runs in all)." if per_member
+                       + (f": the mean of the members' window logits, each of {sum(recipes)} recipes weighing the same ({sum(runs)} runs in all)."
+                          if per_member
                           else f": the mean of the window logits of {sum(runs)} runs." if mean
                           else ": each member's window logit, weighted by a logistic regression fitted on dev."),
         "parameters": int(model.count_params()),

@@ -46,8 +46,9 @@ LARGE_RUNS = ("lcnn-logspec-excite-gcin-pitch-large", "lcnn-logspec-excite-gcin-
 # The large recipe with each spectral bin's mean over the window removed (remove_window_mean).
 CMN_RUNS = ("lcnn-logspec-excite-gcin-pitch-large-cmn", "lcnn-logspec-excite-gcin-pitch-large-cmn-seed2",
             "lcnn-logspec-excite-gcin-pitch-large-cmn-seed3", "lcnn-logspec-excite-gcin-pitch-large-cmn-seed4")
+RAW_RUNS = ("rawcnn-large",)  # the raw-waveform network (one run), for a mean with the spectral recipes
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
-              *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS)
+              *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS, *RAW_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
 FUSION_NAME = "fusion-lcnn"
 # Models averaged into one network with nothing fitted on dev (fuse --mean): runs of one recipe,
@@ -63,11 +64,13 @@ RUN_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-large-cmn-mean3": CMN_RUNS[:3],
     "lcnn-logspec-excite-gcin-pitch-large-cmn-mean4": CMN_RUNS,
 }
-# Means of recipes' own means (fuse --mean --per-member): each named mean weighs the same however
-# many runs it holds, so the family with eight runs does not outvote the one with two. Nothing is
-# fitted on dev; each competes when all its means were built.
+# Means of recipes (fuse --mean --per-member): each recipe weighs the same however many runs it
+# holds, so the family with eight runs does not outvote the one with two. A member is a RUN_MEANS
+# entry, a single candidate, or an earlier entry here (which counts as the recipes it holds).
+# Nothing is fitted on dev; each competes when all its members were built.
 RECIPE_MEANS: dict[str, tuple[str, ...]] = {
     "lcnn-logspec-excite-gcin-pitch-mean8-cmn-mean2": ("lcnn-logspec-excite-gcin-pitch-mean8", "lcnn-logspec-excite-gcin-pitch-large-cmn-mean2"),
+    "lcnn-logspec-excite-gcin-pitch-mean8-cmn-mean2-rawcnn": ("lcnn-logspec-excite-gcin-pitch-mean8-cmn-mean2", "rawcnn-large"),
 }
 BASELINE = "seed-mlp"
 REPORTS = Path("corpus/reports")  # git-ignored, beside the corpus it measures
@@ -435,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         if set(means) <= built:
             cards.append(fuse_and_evaluate(list(means), args.dataset, args.data, args.models_dir, args.reports, not args.reuse, name,
                                            mean=True, per_member=True))
+            built.add(name)
     baseline = None if args.no_baseline else train_and_evaluate(BASELINE, args.dataset, args.data, args.models_dir, args.reports, not args.reuse)
     best = choose(cards)
     ship_default(best, baseline, args.models_dir, cards)
