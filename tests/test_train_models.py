@@ -404,15 +404,22 @@ def test_mean_fusion_of_runs_fits_nothing_on_dev(tmp_path, small_corpus):  # noq
     assert "3 runs" in grown["description"]
     assert _fused_gap(home, models, small_corpus, "tiny-mean3") <= 1e-4
 
-    # A mean of means, each member weighing the same (--per-member): the two-run mean and the
+    # A mean of recipes, each recipe weighing the same (--per-member): the two-run mean and the
     # third run at 1/2 and 1/2, not 2/3 and 1/3, still fitting nothing on dev.
     done = _fuse_mean(home, models, small_corpus, ["tiny-mean", "tiny-run3"], "tiny-halves", extra=("--per-member",))
     assert done.returncode == 0, done.stdout + done.stderr
     halves = json.loads((models / "tiny-halves.json").read_text())
     assert [(m["model"], m["runs"], m["weight"]) for m in halves["members"]] == [("tiny-mean", 2, 0.5), ("tiny-run3", 1, 0.5)]
     assert halves["training"]["fusion"]["fitted_on"] == "nothing" and halves["training"]["fusion"]["bias"] == 0.0
-    assert halves["config"]["runs"] == ["tiny-run1", "tiny-run2", "tiny-run3"] and "each member weighing the same" in halves["description"]
+    assert halves["config"]["runs"] == ["tiny-run1", "tiny-run2", "tiny-run3"] and "each of 2 recipes weighing the same" in halves["description"]
+    assert halves["training"]["fusion"]["recipes"] == 2
     assert _fused_gap(home, models, small_corpus, "tiny-halves") <= 1e-4
+    # That mean of two recipes beside one more recipe counts as its two: 2/3 and 1/3.
+    done = _fuse_mean(home, models, small_corpus, ["tiny-halves", "tiny-run2"], "tiny-thirds", extra=("--per-member",))
+    assert done.returncode == 0, done.stdout + done.stderr
+    thirds = json.loads((models / "tiny-thirds.json").read_text())
+    assert [m["weight"] for m in thirds["members"]] == pytest.approx([2 / 3, 1 / 3]) and thirds["training"]["fusion"]["recipes"] == 3
+    assert _fused_gap(home, models, small_corpus, "tiny-thirds") <= 1e-4
     alone = subprocess.run([sys.executable, "-m", "training.fuse", "--members", "tiny-mean", "tiny-run3", "--per-member", "--data",
                             str(small_corpus), "--models-dir", str(models), "--out", "tiny-no"], cwd=ROOT,
                            env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=300)

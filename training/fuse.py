@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spoofvoice.detector import Detector, ModelCard, ModelError, resolve_card
+from spoofvoice.detector import Detector, ModelCard, ModelError, interactive_threads, resolve_card
 from spoofvoice.features import FeatureConfig
 from spoofvoice.paths import MODELS_DIR
 from training.export import WEIGHT_PRECISIONS
@@ -215,7 +215,7 @@ def member_name(card: ModelCard) -> str:
 def _member_scores(card: ModelCard, paths: Sequence[Path], workers: int, log: Log) -> np.ndarray:
     from training.feature_cache import features_for
 
-    detector = Detector(card)
+    detector = Detector(card, num_threads=interactive_threads())  # one process scores every clip: let it use the cores
     features = features_for(paths, card.features, detector.window_samples, workers, log, dtype="float16")
     return np.array([detector.score_features(f, 0.0).score for f in features])
 
@@ -348,7 +348,7 @@ def settle_card(card: dict, model, models_dir: Path, full: FeatureConfig, window
     from training.train import _threshold_card, calibrate, labels_of
 
     card["files"] = write_model_files(model, card["name"], models_dir, precision)
-    detector = Detector(ModelCard.read(write_card(card, models_dir)))
+    detector = Detector(ModelCard.read(write_card(card, models_dir)), num_threads=interactive_threads())
     dev_y = labels_of(dev_trials)
     dev_features = features_for([t.path for t in dev_trials], full, window_samples, workers, log, dtype="float16")
     dev_scores = np.array([detector.score_features(f, 0.0).score for f in dev_features])
