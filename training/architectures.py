@@ -439,8 +439,9 @@ def rawcnn(
     A strided stem of `stem_kernel` samples (4 ms, a learnt filterbank), max pooling by 4, then
     one convolution of 5 taps with max pooling by 3 per entry of `widths` (batch normalisation
     and leaky ReLU after each); the window's mean and maximum of the last channels feed the
-    logit. Weak alone, it errs on other clips than the spectral networks, so it earns its place
-    in a fused model. `train_features` is not needed: the window is scaled to unit RMS instead.
+    logit. Weak alone, it errs on other clips than the spectral networks, so it can help a fused
+    model; trained on `corpus/large` it also rejects held-out real voices, so no shipped model
+    holds it (training/ship.py). `train_features` is not needed: the window is scaled to unit RMS.
     """
     import keras
 
