@@ -48,8 +48,9 @@ CMN_RUNS = ("lcnn-logspec-excite-gcin-pitch-large-cmn", "lcnn-logspec-excite-gci
             "lcnn-logspec-excite-gcin-pitch-large-cmn-seed3", "lcnn-logspec-excite-gcin-pitch-large-cmn-seed4")
 # rawcnn-large (the raw-waveform network) is no candidate: averaged with the default's recipes it
 # won on dev and on eval, but it calls 99% of the held-out Russian prompts and 80% of Carlo's
-# clips spoof on its own (the mean: 24% and 29%, against 0% and 11%), so it learnt the corpus's
-# real recordings rather than what makes speech synthetic. Its config stays for that experiment.
+# clips spoof on its own (the mean: 24% and 29%, against 0% and 11%), through the telephone band
+# too, while it accepts the Italian voice it was trained on: it learnt the training voices rather
+# than what makes speech synthetic. Its config stays for that experiment.
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
               *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
