@@ -24,6 +24,10 @@ What a config's "augmentation" object may hold (all optional; an empty object me
   a log spectrum, so it is applied exactly in the feature domain, like "gain_db" (deltas,
   phase planes and the excitation columns, which the LPC inverse filter keeps free of the
   colouring, do not move);
+- "convolutive_probability": P: with probability P a window of raw samples (the "waveform"
+  kind) goes through a random recording chain drawn for that epoch: RawBoost's linear and
+  nonlinear convolutive noise (training/convolutive_noise.py), so a raw-waveform network
+  cannot learn the training voices' own microphones and rooms as "real";
 - "time_masks"/"time_mask_frames" and "freq_masks"/"freq_mask_bins": SpecAugment masks
   (up to that many frames/bins each), filled with the window's own mean so the masked
   region carries no level.
@@ -41,12 +45,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from spoofvoice.features import FeatureConfig
+from training.convolutive_noise import convolutive_noise
 
 KEYS = {
     "crop": bool, "gain_db": (int, float), "channel_copies": int, "channel_probability": (int, float),
     "time_masks": int, "time_mask_frames": int, "freq_masks": int, "freq_mask_bins": int,
     "speed_copies": int, "speed_probability": (int, float), "speed_range": list,
-    "eq_db": (int, float), "eq_terms": int,
+    "eq_db": (int, float), "eq_terms": int, "convolutive_probability": (int, float),
 }
 
 
@@ -65,6 +70,7 @@ class Augmentation:
     speed_range: tuple[float, float] = (1.0, 1.0)
     eq_db: float = 0.0
     eq_terms: int = 0
+    convolutive_probability: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict) -> Augmentation:
@@ -79,7 +85,7 @@ class Augmentation:
         if "speed_range" in values:
             values["speed_range"] = _speed_range(values["speed_range"])
         made = cls(**values)
-        for key in ("channel_probability", "speed_probability"):
+        for key in ("channel_probability", "speed_probability", "convolutive_probability"):
             if not 0.0 <= getattr(made, key) <= 1.0:
                 raise ValueError(f"augmentation {key!r} must lie between 0 and 1")
         if made.eq_db < 0 or made.eq_db > 0 and made.eq_terms < 1:
@@ -239,6 +245,8 @@ def epoch_windows(
     """
     if features.kind == "waveform" and (aug.eq_db or aug.freq_masks):
         raise ValueError("an equaliser or frequency masks need spectral features, not the waveform")
+    if aug.convolutive_probability and features.kind != "waveform":
+        raise ValueError("convolutive noise needs raw samples: the waveform feature kind")
     rng = np.random.default_rng([seed, epoch])
     gain = gain_vector(features)
     equaliser = equaliser_basis(features, aug.eq_terms) if aug.eq_db else None
@@ -250,6 +258,8 @@ def epoch_windows(
         elif copies and copies[index] and rng.random() < aug.channel_probability:
             source = copies[index][int(rng.integers(0, len(copies[index])))]
         window = crop(source, frames, rng if aug.crop else None)
+        if aug.convolutive_probability and rng.random() < aug.convolutive_probability:
+            window = convolutive_noise(window.reshape(-1), rng, features.sample_rate).reshape(window.shape)
         if aug.gain_db:
             window = apply_gain(window, features, float(rng.uniform(-aug.gain_db, aug.gain_db)), gain)
         if equaliser is not None:
