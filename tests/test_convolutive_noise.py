@@ -36,9 +36,9 @@ def test_chain_keeps_length_level_silence_and_no_dc(real_speech):
     assert not np.allclose(out, samples, atol=1e-3)
     np.testing.assert_array_equal(out, convolutive_noise(samples, np.random.default_rng(3)))
     np.testing.assert_array_equal(convolutive_noise(np.zeros(400, np.float32), np.random.default_rng(0)), 0.0)
-    padded = np.concatenate([samples[:RATE], np.zeros(RATE, np.float32)])  # a short clip padded to the window
+    padded = np.concatenate([samples[:RATE], np.zeros(RATE, np.float32)])  # a clip ending in digital silence
     chained = convolutive_noise(padded, np.random.default_rng(4))
-    np.testing.assert_array_equal(chained[RATE:], 0.0)  # the padding stays exact zeros, as when a clip is checked
+    np.testing.assert_array_equal(chained[RATE:], 0.0)  # the silence stays exact zeros
     assert np.abs(chained[RATE - 400 : RATE]).max() > 0.0
 
 

@@ -52,8 +52,9 @@ def convolutive_noise(samples: np.ndarray, rng: np.random.Generator, sample_rate
 
     The powers are taken of the samples scaled to a peak of 1, so how nonlinear the chain is
     does not depend on how loud the clip was recorded. Only the span from the first to the
-    last nonzero sample is processed, its mean removed as RawBoost does: the zeros that pad a
-    short clip to the window stay exact zeros, as they are when a clip is checked.
+    last nonzero sample is processed, its mean removed as RawBoost does: digital silence at
+    either end of a window stays exact zeros, so the chain cannot leave a constant offset or a
+    filter tail there that no checked clip would have.
     """
     samples = np.asarray(samples, dtype=np.float64)
     nonzero = np.flatnonzero(samples)
@@ -65,7 +66,7 @@ def convolutive_noise(samples: np.ndarray, rng: np.random.Generator, sample_rate
 
 
 def _chain(samples: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
-    """The chain on samples with no zero padding at either end."""
+    """The chain on samples that neither start nor end with a zero."""
     from scipy.fft import irfft, next_fast_len, rfft
 
     unit = samples / float(np.abs(samples).max())
