@@ -27,7 +27,8 @@ What a config's "augmentation" object may hold (all optional; an empty object me
 - "convolutive_probability": P: with probability P a window of raw samples (the "waveform"
   kind) goes through a random recording chain drawn for that epoch: RawBoost's linear and
   nonlinear convolutive noise (training/convolutive_noise.py), so a raw-waveform network
-  cannot learn the training voices' own microphones and rooms as "real";
+  meets many more recording chains than its real training voices came through (it did not
+  stop rawcnn learning those voices: README, "Where the remaining errors are");
 - "time_masks"/"time_mask_frames" and "freq_masks"/"freq_mask_bins": SpecAugment masks
   (up to that many frames/bins each), filled with the window's own mean so the masked
   region carries no level.

@@ -6,7 +6,9 @@ rejected 99% of the held-out Russian prompts). Tak et al. (RawBoost, ICASSP 2022
 pass each training utterance through a fresh random chain instead: the sum of the signal and
 its powers x^2..x^5, each through its own cascade of random notch filters, the linear term at
 full gain and the nonlinear ones 5 to 20 dB below it. Unlike the corpus channel copies, made
-once per clip, this is drawn again every epoch.
+once per clip, this is drawn again every epoch. Measured (rawcnn-large-convolutive): the
+held-out Russian prompts went from 99% to 88% rejected, so the chain was not the main thing
+the network had learnt.
 """
 
 from __future__ import annotations
