@@ -14,11 +14,12 @@ APT_TEST := asterisk-core-sounds-en-wav asterisk-core-sounds-en ffmpeg flite ast
 APT_CORPUS := $(APT_TEST) asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
 	asterisk-prompt-it-menardi-wav pocketsphinx-testdata klettres-data ktuberling-data \
 	tuxpaint-stamps-default hedgewars-data festival festvox-kallpc16k festvox-kdlpc16k \
-	festvox-itapc16k festvox-italp16k festvox-us-slt-hts festvox-ca-ona-hts gcin-voice
+	festvox-itapc16k festvox-italp16k festvox-us-slt-hts festvox-ca-ona-hts gcin-voice \
+	drascula drascula-spanish drascula-italian fillets-ng-data-cs fillets-ng-data-nl
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint corpus corpus-large models clean
+.PHONY: run test bench lint corpus corpus-large corpus-large-games models clean
 
 run: $(STAMPS)/apt-run $(STAMPS)/venv
 	$(BIN)/spoofvoice
@@ -58,6 +59,11 @@ corpus: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
 # "corpus": "large" (about 25 minutes on 2 cores).
 corpus-large: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
 	$(BIN)/python -m training.corpus build --out corpus/large --size large --seed 0
+
+# corpus/large with game voice acting added to train alone (Drascula, Fish Fillets' dubs); the
+# same dev and eval, for the configs that name "corpus": "large-games".
+corpus-large-games: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
+	$(BIN)/python -m training.corpus build --out corpus/large-games --size large --seed 0 --extra games
 
 # The shipped models: the full corpus (built by `make corpus` when missing) and any other corpus
 # a candidate config names, then the candidates in training/ship.py trained, fused and evaluated,

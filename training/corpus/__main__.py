@@ -1,4 +1,5 @@
-"""`python -m training.corpus build --out DIR [--size small|full|large] [--seed N] [--workers K]`
+"""`python -m training.corpus build --out DIR [--size small|full|large] [--seed N] [--workers K]
+[--extra SET]`
 and `python -m training.corpus heldout --out DIR [--seed N] [--partial]`."""
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=0, help="worker processes (default: up to 2)"
     )
     parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="SET",
+        help="build: add an extra set of train-only real voices (games: game voice acting)",
+    )
+    parser.add_argument(
         "--partial",
         action="store_true",
         help="heldout: build from the reserved voices that are installed, not refuse",
@@ -43,7 +51,14 @@ def run(args: argparse.Namespace, log) -> int:
         if args.action == "heldout":
             build_heldout(args.out, seed=args.seed, log=log, workers=workers, partial=args.partial)
         else:
-            build_corpus(args.out, size=args.size, seed=args.seed, log=log, workers=workers)
+            build_corpus(
+                args.out,
+                size=args.size,
+                seed=args.seed,
+                log=log,
+                workers=workers,
+                extras=tuple(args.extra),
+            )
     except (CorpusError, OSError) as exc:
         log(f"corpus: {exc}")
         return 1

@@ -15,6 +15,11 @@ import soundfile as sf
 import soxr
 
 RATE = 16000
+# Headerless sample files some sources ship, all unsigned 8-bit mono: suffix -> sample rate.
+RAW_U8_RATES = {".als": 11025}  # Drascula's voice files
+EIGHT_BIT_SUBTYPES = frozenset({"PCM_U8", "PCM_S8"})
+# Level at which a clip meets an 8-bit chain: the median RMS of Drascula's clips is -20 dBFS.
+EIGHT_BIT_LEVEL_DB = -20.0
 
 
 class SourceAudioError(Exception):
@@ -48,6 +53,10 @@ def _ffmpeg_decode(path: Path) -> tuple[np.ndarray, int]:
 
 def load_mono(path: Path) -> tuple[np.ndarray, int]:
     """Read any source file as float32 mono at its own rate."""
+    raw_rate = RAW_U8_RATES.get(path.suffix.lower())
+    if raw_rate is not None:
+        data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        return (data.astype(np.float32) - 128.0) / 128.0, raw_rate
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
         return data.mean(axis=1), int(rate)
@@ -67,11 +76,37 @@ def to_rate(x: np.ndarray, rate: int) -> np.ndarray:
     return resample(x, rate, RATE)
 
 
-def through_native_rate(x: np.ndarray, native: int) -> np.ndarray:
-    """Pass a 16 kHz clip down to `native` Hz and back, so its band matches a source of that rate."""
-    if native >= RATE:
+def native_format(path: str | Path) -> tuple[int, int]:
+    """Sample rate (at most 64 kHz) and bits per sample a source file was stored with."""
+    path = Path(path)
+    raw_rate = RAW_U8_RATES.get(path.suffix.lower())
+    if raw_rate is not None:
+        return raw_rate, 8
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError):  # raw GSM: 8 kHz telephone prompts
+        return 8000, 16
+    return min(RATE * 4, int(info.samplerate)), 8 if info.subtype in EIGHT_BIT_SUBTYPES else 16
+
+
+def requantise_8bit(x: np.ndarray) -> np.ndarray:
+    """Store a clip as unsigned 8-bit would at the level 8-bit sources were recorded, and bring
+    it back to its own level: the same quantisation noise relative to the speech."""
+    gain = 10 ** (EIGHT_BIT_LEVEL_DB / 20) / (10 ** (rms_db(x) / 20))
+    stored = np.clip(np.round(x * gain * 128.0), -128, 127) / 128.0
+    return (stored / gain).astype(np.float32)
+
+
+def through_native_rate(x: np.ndarray, native: int, bits: int = 16) -> np.ndarray:
+    """Pass a 16 kHz clip down to `native` Hz (and `bits` per sample) and back, so its band and
+    noise floor match a source stored that way."""
+    if native >= RATE and bits > 8:
         return x
-    return resample(resample(x, RATE, native), native, RATE)[: len(x)]
+    rate = min(native, RATE)
+    stored = resample(x, RATE, rate)
+    if bits <= 8:
+        stored = requantise_8bit(stored)
+    return resample(stored, rate, RATE)[: len(x)]
 
 
 def rms_db(x: np.ndarray) -> float:

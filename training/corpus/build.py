@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from training.corpus.families import FAMILIES, Family
-from training.corpus.sources import SourceClip, available_sources
+from training.corpus.sources import SourceClip, available_sources, extra_sets
 
 SPLITS = ("train", "dev", "eval")
 LETTER = {"train": "T", "dev": "D", "eval": "E"}
@@ -30,7 +30,11 @@ SIZES = {
     "large": {"train": (5200, 5200), "dev": (1000, 1000), "eval": (1500, 1500)},
     "heldout": {"train": (0, 0), "dev": (0, 0), "eval": (150, 150)},
 }
-BUILD_SIZES = ("small", "full", "large")  # what `build --size` accepts ("heldout" has its own command)
+BUILD_SIZES = (
+    "small",
+    "full",
+    "large",
+)  # what `build --size` accepts ("heldout" has its own command)
 SPLIT_SHARE = {"train": 0.6, "dev": 0.2, "eval": 0.2}
 MIN_S, MAX_S = 2.0, 6.0
 
@@ -197,8 +201,12 @@ def _speaker_table(
     additions) are numbered after all others, so adding them renames nobody."""
     table: dict[str, dict] = {}
     seen: dict[str, str] = {}
-    order = [(split, name) for split in SPLITS for name in sorted(per_split[split]) if name not in last]
-    order += [(split, name) for split in SPLITS for name in sorted(per_split[split]) if name in last]
+    order = [
+        (split, name) for split in SPLITS for name in sorted(per_split[split]) if name not in last
+    ]
+    order += [
+        (split, name) for split in SPLITS for name in sorted(per_split[split]) if name in last
+    ]
     for split, name in order:
         if name not in seen:
             seen[name] = f"LA_{len(seen) + 1:04d}"
@@ -239,13 +247,21 @@ class Plan:
     disjoint: bool
 
 
-def plan_corpus(size: str, seed: int, log: Callable[[str], None]) -> Plan:
+def plan_corpus(
+    size: str, seed: int, log: Callable[[str], None], extras: tuple[str, ...] = ()
+) -> Plan:
     """Find sources and families, split speakers and plan every clip; no audio is made yet."""
     if size not in BUILD_SIZES:
         raise CorpusError(f"Unknown size {size!r}; use small, full or large.")
+    known = extra_sets()
+    unknown = sorted(set(extras) - set(known))
+    if unknown:
+        raise CorpusError(
+            f"Unknown extra source set {unknown[0]!r}; use one of: {', '.join(known)}."
+        )
     speakers: dict[str, list[SourceClip]] = defaultdict(list)
     train_only: set[str] = set()
-    for source, clips in available_sources(log):
+    for source, clips in available_sources(log, extras=extras):
         log(
             f"corpus: source {source.name}: {len(clips)} clips, {len({c.speaker for c in clips})} speaker(s)"
             + (", train only" if source.train_only else "")
@@ -273,37 +289,33 @@ def build_corpus(
     seed: int = 0,
     log: Callable[[str], None] = print,
     workers: int = 2,
+    extras: tuple[str, ...] = (),
 ) -> Path:
-    """Build the corpus into `out` (ASVspoof 2019 LA layout) and return `out`."""
+    """Build the corpus into `out` (ASVspoof 2019 LA layout) and return `out`; `extras` names
+    the extra source sets to add to train (sources.Source.extra)."""
     from training.corpus.render import render_all
 
     out = Path(out)
     if size not in BUILD_SIZES:
         raise CorpusError(f"Unknown size {size!r}; use small, full or large.")
     log(f"corpus: building the {size} corpus with seed {seed} into {out}")
-    plan = plan_corpus(size, seed, log)
+    plan = plan_corpus(size, seed, log, tuple(extras))
     _prepare_out(out)
     log(
         f"corpus: {len(plan.speakers)} speakers, {len(plan.families)} families, "
         f"{len(plan.jobs)} clips to make with {workers} workers"
     )
     results = render_all(out, plan.jobs, workers, log)
-    _write_outputs(out, plan.jobs, results, plan.speakers, plan.families, size, seed, plan.disjoint)
+    _write_outputs(out, plan, results, size, seed, sorted(extras))
     log(f"corpus: done, {sum(1 for r in results.values() if r.ok)} clips in {out / 'LA'}")
     return out
 
 
 def _write_outputs(
-    out: Path,
-    jobs: list[Job],
-    results: dict,
-    table: dict,
-    families: list[Family],
-    size: str,
-    seed: int,
-    disjoint: bool,
+    out: Path, plan: Plan, results: dict, size: str, seed: int, extras: list[str]
 ) -> None:
     """Protocol files (ASVspoof 2019 LA format), clips.tsv and corpus.json."""
+    jobs, table, families = plan.jobs, plan.speakers, plan.families
     lines: dict[str, list[str]] = {s: [] for s in SPLITS}
     rows = ["file\tsplit\tlabel\tattack\tspeaker\tsource\tlang\tdetail\tchannel"]
     counts: dict[str, Counter] = {s: Counter() for s in SPLITS}
@@ -328,8 +340,9 @@ def _write_outputs(
         "format": "ASVspoof 2019 LA",
         "size": size,
         "seed": seed,
+        "extras": extras,
         "sample_rate": 16000,
-        "speaker_disjoint": disjoint,
+        "speaker_disjoint": plan.disjoint,
         "counts": {s: dict(sorted(counts[s].items())) for s in SPLITS},
         "families": {
             f.attack: {

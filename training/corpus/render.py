@@ -19,6 +19,7 @@ from training.corpus.audio import (
     RATE,
     SourceAudioError,
     load_mono,
+    native_format,
     through_native_rate,
     to_rate,
     trim,
@@ -51,13 +52,15 @@ def _gap(rng: np.random.Generator) -> np.ndarray:
 
 def assemble_real(
     clips: tuple[str, ...], target_s: float, rng: np.random.Generator
-) -> tuple[np.ndarray, int, int]:
+) -> tuple[np.ndarray, tuple[int, int], int]:
     """Join clips of one speaker (trimmed, short pauses between) into a 2-6 s utterance at 16 kHz.
 
-    Returns the audio, the lowest native rate among the clips used, and how many were used.
+    Returns the audio, the lowest native rate and bits per sample among the clips used, and how
+    many were used.
     """
     parts: list[np.ndarray] = []
     native = RATE * 4
+    bits = 16
     total = 0
     for path in clips:
         try:
@@ -68,6 +71,7 @@ def assemble_real(
         if len(x) < RATE * 0.15:
             continue
         native = min(native, rate)
+        bits = min(bits, native_format(path)[1])
         if parts:
             parts.append(_gap(rng))
         parts.append(x)
@@ -77,22 +81,14 @@ def assemble_real(
     if not parts:
         raise SourceAudioError("no readable clip for this speaker")
     y = np.concatenate(parts)
-    return y[: int((target_s + 0.5) * RATE)], native, sum(1 for p in parts if len(p) and p.any())
+    used = sum(1 for p in parts if len(p) and p.any())
+    return y[: int((target_s + 0.5) * RATE)], (native, bits), used
 
 
 @cache
 def _voices(attack: str) -> tuple[tts.Voice, ...]:
     family = BY_ATTACK[attack]
     return tuple(family.voices()) if family.voices else ()
-
-
-def _native_rate(path: str) -> int:
-    import soundfile as sf
-
-    try:
-        return min(RATE * 4, int(sf.info(path).samplerate))
-    except Exception:  # raw GSM and other ffmpeg-only files are 8 kHz telephone prompts
-        return 8000
 
 
 def synthesise_text(
@@ -149,12 +145,13 @@ def _content(job: Job, rng: np.random.Generator) -> tuple[np.ndarray, str, str, 
         x, native, _ = assemble_real(job.clips, job.target_s, rng)
         y = family.derive(x, rng)
         source, lang = job.origin
-        return through_native_rate(y, native), source, lang, family.name
+        return through_native_rate(y, *native), source, lang, family.name
     y, voice = synthesise_text(job.attack, job.target_s, rng)
     if family.after_tts is not None:
         y = family.after_tts(y, rng)
     name = Path(voice.name).stem if voice.engine == "piper" else voice.name
-    return through_native_rate(y, _native_rate(job.native_from)), voice.engine, voice.lang, name
+    native = native_format(job.native_from)
+    return through_native_rate(y, *native), voice.engine, voice.lang, name
 
 
 def _render_star(args: tuple[Job, Path]) -> Result:

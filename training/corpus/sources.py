@@ -6,6 +6,7 @@ were synthesised or processed (a "Robot" voice pack, TTS-made prompts) are left 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from training.corpus.texts import asterisk_transcripts, is_speech_text
 
 SOUNDS = Path("/usr/share/asterisk/sounds")
 GCIN = Path("/usr/share/gcin-voice/ogg")  # one folder per syllable, each with 3.ogg and 5.ogg
-AUDIO_EXTS = {".wav", ".ogg", ".flac", ".gsm", ".mp3"}
+DRASCULA = Path("/usr/share/scummvm/drascula")  # en/, es/, it/: one cast per language
+FILLETS = Path("/usr/share/games/fillets-ng/sound")  # <level>/<lang>/<level>-<who>-<line>.ogg
+AUDIO_EXTS = {".wav", ".ogg", ".flac", ".gsm", ".mp3", ".als"}
 # Asterisk files that hold tones or noises, not speech (used when the transcripts are missing too).
 NON_SPEECH = frozenset({"beep", "beeperr", "ascending-2tone", "descending-2tone", "tt-monkeys"})
 
@@ -42,6 +45,9 @@ class Source:
     # Added later to fix a bias of the training voices: kept out of the split dealing so the
     # dev and eval parts of a corpus stay what they were (results stay comparable).
     train_only: bool = False
+    # Built only into corpora that name it (`build --extra NAME`), so the corpora older models
+    # were trained on, and those models, stay reproducible when a source is added.
+    extra: str = ""
 
     def install_hint(self) -> str:
         return f"apt-get install {self.package}"
@@ -150,6 +156,44 @@ def _gcin() -> list[SourceClip]:
     return [SourceClip(p, readers[p.stem], "gcin-voice", "zh") for p in files if p.stem in readers]
 
 
+def _drascula(lang: str, package: str) -> Callable[[], list[SourceClip]]:
+    """Drascula (1996 adventure game) voice acting, 8-bit at 11,025 Hz: `<who><n>.ALS`, where
+    `<who>` is empty for the hero and letters for the others (D Drascula, BJ, VB Von Braun, I
+    Igor...). One actor may play several characters, so a language's characters share a group."""
+
+    def find() -> list[SourceClip]:
+        clips = []
+        for path in _files(DRASCULA / lang, {".als"}):
+            match = re.fullmatch(r"([A-Za-z]*)\d+", path.stem)
+            if match:
+                who = match.group(1).upper() or "hero"
+                clips.append(
+                    SourceClip(path, f"drascula-{lang}-{who}", package, lang, f"drascula-{lang}")
+                )
+        return clips
+
+    return find
+
+
+FILLETS_FISH = {"m": "small", "v": "big"}  # Czech file names: malá (small) and velká (big) fish
+
+
+def _fillets(lang: str, package: str) -> Callable[[], list[SourceClip]]:
+    """Fish Fillets NG dialogue of the two fish, one studio dub per language (`<level>-m-*` the
+    small fish, `<level>-v-*` the big one); other characters have a few lines each and are left out."""
+
+    def find() -> list[SourceClip]:
+        clips = []
+        for path in _files(FILLETS, {".ogg"}):
+            parts = path.stem.split("-")
+            if path.parent.name == lang and len(parts) >= 3 and parts[1] in FILLETS_FISH:
+                speaker = f"fillets-{lang}-{FILLETS_FISH[parts[1]]}"
+                clips.append(SourceClip(path, speaker, package, lang, f"fillets-{lang}"))
+        return clips
+
+    return find
+
+
 def _alsa() -> list[SourceClip]:
     """The spoken channel names of alsa-utils' speaker-test ("Front Left"...); Noise.wav is not speech."""
     files = _files(Path("/usr/share/sounds/alsa"), {".wav"})
@@ -215,6 +259,45 @@ SOURCES: tuple[Source, ...] = (
     # Added 2026-12-03: the training voices had few low male ones, and the models learned
     # "a low voice is a machine" (README, "What is still missed"). Train only.
     Source("gcin", "gcin-voice", "zh", _gcin, train_only=True),
+    # Added 2026-12-07: every training voice was a clean studio or telephone prompt, and real
+    # voices from other recording chains were called spoof (README, "What is still missed").
+    # Game voice acting: an 8-bit 11 kHz chain (Drascula) and two studio dubs (Fish Fillets),
+    # only in corpora built with `--extra games` (make corpus-large-games).
+    Source(
+        "drascula", "drascula", "en", _drascula("en", "drascula"), train_only=True, extra="games"
+    ),
+    Source(
+        "drascula-es",
+        "drascula-spanish",
+        "es",
+        _drascula("es", "drascula-spanish"),
+        train_only=True,
+        extra="games",
+    ),
+    Source(
+        "drascula-it",
+        "drascula-italian",
+        "it",
+        _drascula("it", "drascula-italian"),
+        train_only=True,
+        extra="games",
+    ),
+    Source(
+        "fillets-cs",
+        "fillets-ng-data-cs",
+        "cs",
+        _fillets("cs", "fillets-ng-data-cs"),
+        train_only=True,
+        extra="games",
+    ),
+    Source(
+        "fillets-nl",
+        "fillets-ng-data-nl",
+        "nl",
+        _fillets("nl", "fillets-ng-data-nl"),
+        train_only=True,
+        extra="games",
+    ),
     # Reserved for independent evaluation (`python -m training.corpus heldout`), never train/dev.
     Source(
         "heldout-asterisk-it",
@@ -275,13 +358,20 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
+def extra_sets() -> list[str]:
+    """The names `build --extra` accepts."""
+    return sorted({source.extra for source in SOURCES if source.extra})
+
+
 def available_sources(
-    log: Callable[[str], None], heldout: bool = False
+    log: Callable[[str], None], heldout: bool = False, extras: Iterable[str] = ()
 ) -> list[tuple[Source, list[SourceClip]]]:
-    """Sources whose package is installed, each with its clips; a missing one is named once."""
+    """Sources whose package is installed, each with its clips; a missing one is named once.
+    Sources of an `extra` set come only when `extras` names it."""
     found = []
+    wanted = set(extras)
     for source in SOURCES:
-        if source.heldout != heldout:
+        if source.heldout != heldout or (source.extra and source.extra not in wanted):
             continue
         clips = source.find()
         if not clips:
