@@ -257,10 +257,10 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source("pocketsphinx", "pocketsphinx-testdata", "en", _pocketsphinx),
     # Added 2026-12-03: the training voices had few low male ones, and the models learned
-    # "a low voice is a machine" (README, "What is still missed"). Train only.
+    # "a low voice is a machine" (README, "Low voices in training"). Train only.
     Source("gcin", "gcin-voice", "zh", _gcin, train_only=True),
     # Added 2026-12-07: every training voice was a clean studio or telephone prompt, and real
-    # voices from other recording chains were called spoof (README, "What is still missed").
+    # voices from other recording chains were called spoof (README, "Game voices in training").
     # Game voice acting: an 8-bit 11 kHz chain (Drascula) and two studio dubs (Fish Fillets),
     # only in corpora built with `--extra games` (make corpus-large-games).
     Source(
