@@ -30,11 +30,7 @@ SIZES = {
     "large": {"train": (5200, 5200), "dev": (1000, 1000), "eval": (1500, 1500)},
     "heldout": {"train": (0, 0), "dev": (0, 0), "eval": (150, 150)},
 }
-BUILD_SIZES = (
-    "small",
-    "full",
-    "large",
-)  # what `build --size` accepts ("heldout" has its own command)
+BUILD_SIZES = ("small", "full", "large")  # what `build --size` accepts ("heldout" has its own command)
 SPLIT_SHARE = {"train": 0.6, "dev": 0.2, "eval": 0.2}
 MIN_S, MAX_S = 2.0, 6.0
 
@@ -201,12 +197,8 @@ def _speaker_table(
     additions) are numbered after all others, so adding them renames nobody."""
     table: dict[str, dict] = {}
     seen: dict[str, str] = {}
-    order = [
-        (split, name) for split in SPLITS for name in sorted(per_split[split]) if name not in last
-    ]
-    order += [
-        (split, name) for split in SPLITS for name in sorted(per_split[split]) if name in last
-    ]
+    order = [(split, name) for split in SPLITS for name in sorted(per_split[split]) if name not in last]
+    order += [(split, name) for split in SPLITS for name in sorted(per_split[split]) if name in last]
     for split, name in order:
         if name not in seen:
             seen[name] = f"LA_{len(seen) + 1:04d}"

@@ -17,7 +17,7 @@ SOUNDS = Path("/usr/share/asterisk/sounds")
 GCIN = Path("/usr/share/gcin-voice/ogg")  # one folder per syllable, each with 3.ogg and 5.ogg
 DRASCULA = Path("/usr/share/scummvm/drascula")  # en/, es/, it/: one cast per language
 FILLETS = Path("/usr/share/games/fillets-ng/sound")  # <level>/<lang>/<level>-<who>-<line>.ogg
-AUDIO_EXTS = {".wav", ".ogg", ".flac", ".gsm", ".mp3", ".als"}
+AUDIO_EXTS = {".wav", ".ogg", ".flac", ".gsm", ".mp3"}
 # Asterisk files that hold tones or noises, not speech (used when the transcripts are missing too).
 NON_SPEECH = frozenset({"beep", "beeperr", "ascending-2tone", "descending-2tone", "tt-monkeys"})
 
