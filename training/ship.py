@@ -53,9 +53,10 @@ CMN_RUNS = ("lcnn-logspec-excite-gcin-pitch-large-cmn", "lcnn-logspec-excite-gci
 # than what makes speech synthetic. rawcnn-large-convolutive, trained through random recording
 # chains, still calls 88% and 70% spoof, and at any weight in the default's score it lowers the
 # held-out accuracy. Their configs stay for those experiments.
-# lcnn-logspec-excite-gcin-pitch-large-cmn-games (the first CMN run on corpus/large-games, game
-# voice acting added to train) is no candidate: worse than the same run on corpus/large on dev,
-# eval, the held-out voices and another game's cast.
+# lcnn-logspec-excite-gcin-pitch-large-cmn-games and rawcnn-large-convolutive-games (trained on
+# corpus/large-games, game voice acting added to train) are no candidates: both are worse on dev
+# and eval than on corpus/large, the LCNN on the held-out voices too, and the raw network, though
+# it accepts another game's cast more often, rejects every held-out Russian prompt.
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
               *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
