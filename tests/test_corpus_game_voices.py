@@ -188,3 +188,16 @@ def test_cli_names_an_unknown_extra_set(tmp_path):
     assert proc.stdout.strip().splitlines()[-1] == (
         "corpus: Unknown extra source set 'gams'; use one of: games."
     )
+
+
+def test_an_empty_source_file_is_no_speech_and_no_warning(tmp_path):
+    """Two of Fish Fillets' Dutch clips decode to no samples; trimming one must not warn."""
+    import warnings
+
+    from training.corpus.audio import active_mask, trim
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        empty = np.zeros(0, np.float32)
+        assert not active_mask(empty).any()
+        assert len(trim(empty)) == 0

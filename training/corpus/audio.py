@@ -117,6 +117,8 @@ def rms_db(x: np.ndarray) -> float:
 
 def active_mask(x: np.ndarray, frame: int = 320, top_db: float = 35.0) -> np.ndarray:
     """Frames (20 ms) within `top_db` of the loudest frame: where speech is."""
+    if not len(x):  # an empty file (two of Fish Fillets' Dutch clips): no speech, no warning
+        return np.zeros(1, dtype=bool)
     n = max(1, len(x) // frame)
     frames = x[: n * frame].reshape(n, frame) if len(x) >= frame else x.reshape(1, -1)
     energy = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
