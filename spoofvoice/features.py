@@ -40,6 +40,7 @@ class FeatureConfig:
     phase: str = "none"  # logspec only: "gd" group delay, "ifd" instantaneous-frequency deviation, "gd+ifd"
     excitation: bool = False  # append the EXCITATION_COLUMNS of each frame's LPC residual
     waveform: bool = False  # append each frame's first hop_length samples (a waveform member of a fused model)
+    residual: bool = False  # the samples (waveform kind, waveform columns) are the LPC residual, whitened
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -54,6 +55,8 @@ class FeatureConfig:
             raise ValueError("phase features go with the logspec kind only")
         if self.kind == "waveform" and (self.deltas or self.excitation or self.waveform or self.preemphasis):
             raise ValueError("waveform features are the samples themselves: no deltas, excitation, pre-emphasis or waveform columns")
+        if self.residual and not (self.kind == "waveform" or self.waveform):
+            raise ValueError("residual samples need the waveform kind or waveform columns")
 
     @property
     def phase_planes(self) -> int:
@@ -97,11 +100,12 @@ class FeatureConfig:
         return 0 if n_samples < self.n_fft else 1 + (n_samples - self.n_fft) // self.hop_length
 
     def to_dict(self) -> dict:
-        """Every setting; `waveform` only when on, so the cards and feature caches of models
-        made before it existed keep their exact keys."""
+        """Every setting; `waveform` and `residual` only when on, so the cards and feature caches
+        of models made before they existed keep their exact keys."""
         out = asdict(self)
-        if not self.waveform:
-            del out["waveform"]
+        for key in ("waveform", "residual"):
+            if not out[key]:
+                del out[key]
         return out
 
     @classmethod
@@ -132,7 +136,40 @@ def waveform_frames(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     the same windows, caches and crops as one that reads the spectrum, and can be fused with it.
     """
     frames = _frames(audio, config)
+    if config.residual:
+        return residual_frames(frames, config)
     return np.ascontiguousarray(frames[:, : config.hop_length], dtype=np.float32)
+
+
+def residual_frames(frames: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """Each frame's `hop_length` centre samples inverse-filtered by the frame's own order-16 LPC
+    (the analysis of `excitation_features`, here for every frame), float32 (frames, hop_length).
+
+    Why: a network on the raw waveform learnt the training voices' recording chains and vocal
+    tracts as "real" and called unseen real voices spoof (README, "Where the remaining errors
+    are"). The residual keeps what the excitation columns showed to matter, the sharpness of the
+    glottal pulses that Griffin-Lim and vocoders smear, and loses the spectral envelope in which
+    a voice and its microphone differ. Row f holds samples f*hop + n_fft/2 - hop/2 onwards, so
+    the rows laid end to end are one continuous residual signal, as the waveform rows are.
+    """
+    hop, length = config.hop_length, config.win_length
+    if len(frames) == 0:
+        return np.zeros((0, hop), dtype=np.float32)
+    first = config.n_fft // 2 - hop // 2
+    if first < LPC_ORDER or first + hop > config.n_fft:
+        raise ValueError("residual samples need n_fft of at least hop_length + 2 * 16")
+    start = (config.n_fft - length) // 2
+    windowed = np.asarray(frames[:, start : start + length], dtype=np.float32) * hann_window(length, length)
+    autocorrelation = np.stack(
+        [np.einsum("fn,fn->f", windowed[:, : length - lag], windowed[:, lag:], dtype=np.float64) for lag in range(LPC_ORDER + 1)],
+        axis=1,
+    )
+    coefficients = levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)]).astype(np.float32)
+    segments = np.asarray(frames[:, first - LPC_ORDER : first + hop], dtype=np.float32)
+    residual = segments[:, LPC_ORDER:].copy()
+    for lag in range(1, LPC_ORDER + 1):
+        residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : LPC_ORDER - lag + hop]
+    return np.ascontiguousarray(residual, dtype=np.float32)
 
 
 def _spectral_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:

@@ -145,6 +145,27 @@ def test_fused_input_feeds_a_waveform_member_the_clip_itself(real_speech):
         member_adapter(FeatureConfig(kind="logspec", hop_length=128, waveform=True), FeatureConfig(kind="waveform"), "m")
 
 
+def test_fused_input_feeds_a_residual_member_its_residual(real_speech):
+    """A member on LPC residual samples gets the residual from the fused input; raw and residual
+    members cannot share one (the input holds one kind of samples)."""
+    from spoofvoice import audio
+    from spoofvoice.features import FeatureConfig, extract
+    from training.fuse import FusionError, member_adapter, widest_features
+
+    samples = audio.load(real_speech)
+    residual = FeatureConfig(kind="waveform", residual=True)
+    spec = FeatureConfig(kind="logspec", excitation=True)
+    full = widest_features([spec, residual])
+    assert full == FeatureConfig(kind="logspec", excitation=True, waveform=True, residual=True)
+    fused_input = extract(samples, full)[None]
+    for member in (residual, spec):
+        np.testing.assert_array_equal(np.asarray(member_adapter(full, member, "m")(fused_input))[0], extract(samples, member))
+    with pytest.raises(FusionError, match="raw samples"):
+        member_adapter(widest_features([spec, FeatureConfig(kind="waveform")]), residual, "m")
+    with pytest.raises(FusionError, match="residual"):
+        widest_features([spec, residual, FeatureConfig(kind="waveform")])
+
+
 def test_waveform_network_ignores_the_recording_level():
     """rawcnn scales each window to unit RMS: the same clip 20 dB quieter gets the same logit,
     while a different waveform gets another."""

@@ -221,3 +221,38 @@ def test_waveform_columns_end_each_frame_and_stay_out_of_older_cards(speech):
     np.testing.assert_array_equal(combined[:, spec.dims :], extract(speech, FeatureConfig(kind="waveform")))
     assert "waveform" not in spec.to_dict() and both.to_dict()["waveform"] is True
     assert FeatureConfig.from_dict(both.to_dict()) == both and FeatureConfig.from_dict(spec.to_dict()) == spec
+
+
+def test_residual_samples_are_the_excitation_laid_end_to_end():
+    """`residual=True` whitens each frame's centre samples with the frame's own LPC: for noise
+    coloured by a resonance, the rows laid end to end give back the white noise that drove it
+    (from sample n_fft/2 - hop/2 on), and the same clip louder gives a proportionally louder
+    residual, so a network that scales windows to unit RMS ignores the level."""
+    import scipy.signal
+
+    rng = np.random.default_rng(0)
+    drive = rng.standard_normal(32_000)
+    coloured = scipy.signal.lfilter([1.0], [1.0, -1.6, 0.9], drive).astype(np.float32)
+    config = FeatureConfig(kind="waveform", residual=True)
+    rows = extract(coloured, config)
+    assert rows.shape == (config.frames_for(len(coloured)), 160) and rows.dtype == np.float32
+    flat = rows.reshape(-1)
+    first = config.n_fft // 2 - config.hop_length // 2
+    assert np.corrcoef(flat, drive[first : first + flat.size])[0, 1] > 0.95
+    assert np.corrcoef(flat, coloured[: flat.size])[0, 1] < 0.5  # not the samples themselves
+    assert flat.std() < 0.5 * coloured.std()  # the resonance's gain is gone
+    np.testing.assert_allclose(extract(coloured * 4.0, config), 4.0 * rows, rtol=1e-3, atol=1e-4)
+    assert np.all(extract(np.zeros(4000, dtype=np.float32), config) == 0)  # silence: no NaN
+
+
+def test_residual_is_a_setting_of_raw_samples_only_and_stays_out_of_older_cards(speech):
+    """Residual columns of a fused config replace its raw samples; a config without the setting
+    writes the dict it always wrote, so cached features and cards stay valid."""
+    raw, residual = FeatureConfig(kind="waveform"), FeatureConfig(kind="waveform", residual=True)
+    assert "residual" not in raw.to_dict() and residual.to_dict()["residual"] is True
+    assert FeatureConfig.from_dict(residual.to_dict()) == residual
+    columns = FeatureConfig(kind="logspec", excitation=True, waveform=True, residual=True)
+    spec = FeatureConfig(kind="logspec", excitation=True)
+    np.testing.assert_array_equal(extract(speech, columns)[:, spec.dims :], extract(speech, residual))
+    with pytest.raises(ValueError, match="residual"):
+        FeatureConfig(kind="logspec", residual=True)

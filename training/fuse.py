@@ -61,8 +61,11 @@ def widest_features(configs: Sequence[FeatureConfig]) -> FeatureConfig:
         if all(c == configs[0] for c in configs):
             return configs[0]
         raise FusionError("Fusion needs one member on logspec features, or all members on the same features.")
+    samples = [c for c in configs if c.kind == "waveform" or c.waveform]
+    if len({c.residual for c in samples}) > 1:
+        raise FusionError("Fusion cannot hold members on raw samples and on LPC residual samples together.")
     return replace(max(logspec, key=lambda c: c.planes), excitation=any(c.excitation for c in configs),
-                   waveform=any(c.kind == "waveform" or c.waveform for c in configs))
+                   waveform=bool(samples), residual=any(c.residual for c in samples))
 
 
 def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> Callable:
@@ -79,7 +82,7 @@ def member_adapter(full: FeatureConfig, member: FeatureConfig, name: str) -> Cal
         return _waveform_layer(full, member, name)
     if member.excitation and not full.excitation:
         raise FusionError(f"Model {name}: it needs excitation columns that the fused model's input lacks.")
-    spectral = _spectral_layers(replace(full, excitation=False, waveform=False), replace(member, excitation=False), name)
+    spectral = _spectral_layers(replace(full, excitation=False, waveform=False, residual=False), replace(member, excitation=False), name)
     if (full.excitation or full.waveform) and not spectral:
         spectral = [custom_objects()["TakeDims"](0, full.spectral_dims)]
     excitation_end = full.spectral_dims + full.excitation_dims
@@ -98,7 +101,7 @@ def _waveform_layer(full: FeatureConfig, member: FeatureConfig, name: str):
     """The raw samples that end each frame of the fused input, for a member of the waveform kind."""
     from training.architectures import custom_objects
 
-    if not full.waveform or any(getattr(member, key) != getattr(full, key) for key in GRID):
+    if not full.waveform or any(getattr(member, key) != getattr(full, key) for key in (*GRID, "residual")):
         raise FusionError(f"Model {name}: the fused model's input holds no raw samples on its frame grid; "
                           "fuse waveform members with members on the same STFT.")
     return custom_objects()["TakeDims"](full.dims - full.waveform_dims, full.dims)
