@@ -57,6 +57,8 @@ CMN_RUNS = ("lcnn-logspec-excite-gcin-pitch-large-cmn", "lcnn-logspec-excite-gci
 # corpus/large-games, game voice acting added to train) are no candidates: both are worse on dev
 # and eval than on corpus/large, the LCNN on the held-out voices too, and the raw network, though
 # it accepts another game's cast more often, rejects every held-out Russian prompt.
+# rawcnn-large-residual (the raw network on the LPC residual) is no candidate either: it still
+# calls 97% of the held-out Russian prompts and 56% of Carlo's clips spoof, and eval is worse.
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
               *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
