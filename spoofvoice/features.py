@@ -160,16 +160,29 @@ def residual_frames(frames: np.ndarray, config: FeatureConfig) -> np.ndarray:
         raise ValueError("residual samples need n_fft of at least hop_length + 2 * 16")
     start = (config.n_fft - length) // 2
     windowed = np.asarray(frames[:, start : start + length], dtype=np.float32) * hann_window(length, length)
+    segments = np.asarray(frames[:, first - LPC_ORDER : first + hop], dtype=np.float32)
+    return np.ascontiguousarray(inverse_filter(segments, frame_lpc(windowed)), dtype=np.float32)
+
+
+def frame_lpc(windowed: np.ndarray) -> np.ndarray:
+    """Order-16 autocorrelation LPC polynomials of each windowed frame (rows), float32, with a
+    tiny white-noise floor on r0 so that near-silent frames stay stable."""
+    length = windowed.shape[1]
     autocorrelation = np.stack(
         [np.einsum("fn,fn->f", windowed[:, : length - lag], windowed[:, lag:], dtype=np.float64) for lag in range(LPC_ORDER + 1)],
         axis=1,
     )
-    coefficients = levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)]).astype(np.float32)
-    segments = np.asarray(frames[:, first - LPC_ORDER : first + hop], dtype=np.float32)
+    return levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)]).astype(np.float32)
+
+
+def inverse_filter(segments: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """Each row of `segments` after its first LPC_ORDER samples (its filter's history), passed
+    through that row's LPC polynomial: the prediction residual."""
+    out = segments.shape[1] - LPC_ORDER
     residual = segments[:, LPC_ORDER:].copy()
     for lag in range(1, LPC_ORDER + 1):
-        residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : LPC_ORDER - lag + hop]
-    return np.ascontiguousarray(residual, dtype=np.float32)
+        residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : LPC_ORDER - lag + out]
+    return residual
 
 
 def _spectral_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
@@ -286,14 +299,7 @@ def excitation_features(audio: np.ndarray, config: FeatureConfig) -> np.ndarray:
     # Only the voiced frames are analysed: the others hold zeros whatever their residual.
     segments = np.asarray(frames[voiced, start : start + length], dtype=np.float32)
     windowed = windowed[voiced]
-    autocorrelation = np.stack(
-        [np.einsum("fn,fn->f", windowed[:, : length - lag], windowed[:, lag:], dtype=np.float64) for lag in range(LPC_ORDER + 1)],
-        axis=1,
-    )
-    coefficients = levinson(autocorrelation * np.r_[1.0 + 1e-6, np.ones(LPC_ORDER)]).astype(np.float32)
-    residual = segments[:, LPC_ORDER:].copy()
-    for lag in range(1, LPC_ORDER + 1):
-        residual += coefficients[:, lag : lag + 1] * segments[:, LPC_ORDER - lag : length - lag]
+    residual = inverse_filter(segments, frame_lpc(windowed))
     squares = residual * residual
     safe = np.maximum(squares.mean(axis=1), 1e-15)  # float32: its square must stay a normal number
     columns[voiced, 0] = 1.0
