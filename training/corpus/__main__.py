@@ -1,6 +1,7 @@
 """`python -m training.corpus build --out DIR [--size small|full|large] [--seed N] [--workers K]
 [--extra SET]`
-and `python -m training.corpus heldout --out DIR [--seed N] [--partial]`."""
+and `python -m training.corpus heldout --out DIR [--seed N] [--partial]`
+and `python -m training.corpus fotaq --out DIR` (the FOTAQ probe of real game voices)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by `python -m training.corpus` and `spoofvoice corpus`."""
     parser.add_argument(
         "action",
-        choices=("build", "heldout"),
-        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set",
+        choices=("build", "heldout", "fotaq"),
+        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set; "
+        "fotaq: real voices of a game's cast, in no split (check them with spoofvoice check)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
@@ -44,11 +46,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, log) -> int:
     """Build what `args` asks for; a user error is one line and exit status 1."""
     from training.corpus.build import CorpusError, build_corpus, default_workers
+    from training.corpus.fotaq import build_fotaq
     from training.corpus.heldout import build_heldout
 
     workers = args.workers or default_workers()
     try:
-        if args.action == "heldout":
+        if args.action == "fotaq":
+            build_fotaq(args.out, log=log)
+        elif args.action == "heldout":
             build_heldout(args.out, seed=args.seed, log=log, workers=workers, partial=args.partial)
         else:
             build_corpus(
