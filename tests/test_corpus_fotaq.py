@@ -78,7 +78,7 @@ def test_probe_keeps_long_loud_lines_as_16_khz_bonafide_clips(tmp_path):
     assert written[0].parent == tmp_path / "out" / "bonafide" / "fotaq"
     samples, rate = sf.read(written[0], dtype="float32")
     assert rate == 16_000 and 1.9 * rate < len(samples) < 2.2 * rate and np.abs(samples).max() > 0.3
-    assert lines == [f"corpus: FOTAQ probe: 1 of 4 lines kept (1.5 s or more) in {written[0].parent}"]
+    assert lines == [f"corpus: done, FOTAQ probe: 1 of 4 lines kept (1.5 s or more) in {written[0].parent}"]
     # a second build starts clean: nothing left from a run with other lines
     (written[0].parent / "stale.wav").write_bytes(b"")
     assert [p.name for p in fotaq.build_fotaq(tmp_path / "out", resource=resource, log=lines.append, every=1)] == ["10001A.wav"]

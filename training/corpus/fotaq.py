@@ -109,5 +109,5 @@ def build_fotaq(
         path = folder / (Path(entry.name).stem + ".wav")
         sf.write(path, samples, RATE, subtype="PCM_16")
         written.append(path)
-    log(f"corpus: FOTAQ probe: {len(written)} of {len(chosen)} lines kept (1.5 s or more) in {folder}")
+    log(f"corpus: done, FOTAQ probe: {len(written)} of {len(chosen)} lines kept (1.5 s or more) in {folder}")
     return written
