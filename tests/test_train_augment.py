@@ -200,6 +200,36 @@ def test_second_run_reuses_cached_features_and_channel_copies(tmp_path, real_spe
     assert not np.array_equal(copies[0][0], copies[0][1])  # two different channel draws
 
 
+def test_full_disk_costs_the_cache_not_the_run(tmp_path, real_speech, monkeypatch):
+    """A training run on a full disk once crashed with a traceback and left .tmp files behind."""
+    import errno
+
+    import training.feature_cache as feature_cache
+
+    paths = [real_speech, real_speech.with_name("agent-user.wav")]
+    config = FeatureConfig(kind="lfcc", n_filters=30, n_coeffs=20)
+    expected = features_for(paths, config, 16000, workers=1, root=tmp_path / "writable")
+
+    def full_disk(handle, array):
+        handle.write(b"\x93NUMPY partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(feature_cache.np, "save", full_disk)
+    lines: list[str] = []
+    got = features_for(paths, config, 16000, workers=1, log=lines.append, root=tmp_path / "full")
+    assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+    assert lines[0] == "Features ready for 2 clips; 0 came from the cache."
+    assert lines[1].startswith("Cache not written for 2 clips (no space left on device) in ")
+    assert lines[1].endswith("free space there to make the next run faster.")
+    assert len(lines) == 2
+    assert not [p for p in (tmp_path / "full").rglob("*") if p.is_file()]  # no partial entries, no .tmp
+    monkeypatch.undo()
+    lines.clear()
+    features_for(paths, config, 16000, workers=1, log=lines.append, root=tmp_path / "full")
+    assert lines == ["Features ready for 2 clips; 0 came from the cache."]
+    assert len(list((tmp_path / "full").rglob("*.npy"))) == 2
+
+
 def _pulse_train(f0: float, seconds: float = 1.0, rate: int = 16000) -> np.ndarray:
     """Glottal-pulse-like excitation: one sharp click every 1/f0 s through a short decay."""
     x = np.zeros(int(seconds * rate), dtype=np.float32)

@@ -2,7 +2,9 @@
 
 A second training run on the same data reads the cached arrays instead of decoding audio.
 Files are written to a temporary name and renamed, so an interrupted run never leaves a
-broken entry. The cache holds the features of each clip padded to the model window.
+broken entry. The cache holds the features of each clip padded to the model window. A cache
+that cannot be written (a full disk, a read-only folder) costs speed, never the run: the
+features are used without being kept, and the run says so once.
 """
 
 from __future__ import annotations
@@ -73,21 +75,38 @@ def _copy_suffix(copy: int, seed: int, speed: tuple[float, float] | None) -> str
     return f"-ch{CHANNEL_VERSION}-s{seed}-c{copy}"
 
 
-def _cached(job: tuple) -> tuple[np.ndarray, bool]:
+def _store(features: np.ndarray, target: Path) -> str:
+    """Write one cache entry through a temporary file; return why it failed, or "" when kept.
+
+    A failed write (no space left, no permission) removes its partial temporary file, so a
+    full disk is not filled further by a run that cannot use what it writes.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    except OSError as error:
+        return error.strerror or str(error)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, features)
+        os.replace(tmp, target)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        return error.strerror or str(error)
+    return ""
+
+
+def _cached(job: tuple) -> tuple[np.ndarray, bool, str]:
+    """(features, came from the cache, why they could not be kept or "")."""
     path, config, window_samples, folder, copy, seed, speed = job
     suffix = _copy_suffix(copy, seed, speed)
     target = Path(folder) / f"{file_key(Path(path))}{suffix}.npy"
     if target.exists():
         try:
-            return np.load(target), True
+            return np.load(target), True, ""
         except (OSError, ValueError):
             target.unlink(missing_ok=True)
     features = clip_features(Path(path), config, window_samples, copy, seed, speed)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        np.save(handle, features)
-    os.replace(tmp, target)
-    return features, False
+    return features, False, _store(features, target)
 
 
 def features_for(
@@ -109,30 +128,39 @@ def features_for(
     `dtype` "float16" halves what the clips take in memory (the cache stays float32).
     """
     folder = (root or cache_dir() / "features") / config_key(config, window_samples)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # each write then fails and is counted below, with the reason
     jobs = [(str(p), config, window_samples, str(folder), copy, seed, speed) for p in paths]
     workers = workers or os.cpu_count() or 1
     results: list[np.ndarray] = []
     reused = 0
+    unkept: list[str] = []
     step = max(1, len(jobs) // 10)
     if workers > 1 and len(jobs) > 64:
         with ProcessPoolExecutor(workers, initializer=ignore_interrupts) as pool:
             outputs = pool.map(_cached, jobs, chunksize=16)
-            for index, (features, hit) in enumerate(outputs, 1):
+            for index, (features, hit, failure) in enumerate(outputs, 1):
                 results.append(features.astype(dtype, copy=False))
                 reused += hit
+                unkept += [failure] if failure else []
                 if log and index % step == 0:
                     log(f"Features: {index} of {len(jobs)} clips.")
     else:
         for index, job in enumerate(jobs, 1):
-            features, hit = _cached(job)
+            features, hit, failure = _cached(job)
             results.append(features.astype(dtype, copy=False))
             reused += hit
+            unkept += [failure] if failure else []
             if log and index % step == 0 and len(jobs) > 64:
                 log(f"Features: {index} of {len(jobs)} clips.")
     if log:
         what = "Features" if copy < 0 else f"{'Speed' if speed else 'Channel'} copy {copy + 1} features"
         log(f"{what} ready for {len(jobs)} clips; {reused} came from the cache.")
+        if unkept:
+            log(f"Cache not written for {len(unkept)} clips ({unkept[0].lower()}) in {folder}: "
+                "they were used but not kept; free space there to make the next run faster.")
     return results
 
 
