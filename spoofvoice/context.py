@@ -33,6 +33,7 @@ class Context:
         self.last_results: list[str] = []  # the last evaluation summary, for `results`
         self._lock = threading.Lock()
         self._store = None
+        self._history_failed = False  # said once: a folder of clips on a full disk is one line, not one per clip
 
     def say(self, text: str, priority: str = "message", *, display: str | None = None, earcon: str | None = None, final: bool = False) -> None:
         """Print `display or text` as one line and speak `text`."""
@@ -59,7 +60,8 @@ class Context:
     def record_verdict(self, path: str, verdict: Any, source: str = "check") -> None:
         """Add a verdict to the history store when this context keeps history.
 
-        A history that cannot be written costs one printed line, never the verdict itself.
+        A history that cannot be written costs one printed line, once, never the verdict
+        itself; each later verdict tries again, so freeing space brings the history back.
         """
         if not self.keep_history:
             return
@@ -68,7 +70,11 @@ class Context:
         try:
             self.history_store().add_verdict(os.path.abspath(path), verdict, source=source)
         except (OSError, sqlite3.Error) as error:
-            self.show(f"History not saved for {Path(path).name} ({error}).")
+            if not self._history_failed:
+                self.show(f"History not saved for {Path(path).name} ({error}). Verdicts go on without it.")
+            self._history_failed = True
+        else:
+            self._history_failed = False
 
     def history_store(self):
         """The verdict history store, opened on first use."""

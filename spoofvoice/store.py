@@ -142,13 +142,44 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
 
 
+class StoreUnavailable(OSError):
+    """The store file cannot be opened or set up: a full disk, a read-only or missing folder.
+
+    An OSError, so callers that already tolerate a failed write (the verdict history) keep
+    doing so; `path` and `reason` let a command say what is wrong in one sentence.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} cannot be opened: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, in the words of the system ("database or disk is full")."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error) or type(error).__name__
+
+
 class Store:
     """Jobs and verdict history. Thread-safe; several processes may share the file."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_path()
-        _create_private(self.path)
         self._lock = threading.RLock()
+        self._db = None  # type: ignore[assignment]
+        try:
+            self.path = Path(path) if path is not None else default_path()
+        except OSError as error:  # the data folder itself cannot be made
+            raise StoreUnavailable(Path(error.filename or DB_NAME), _reason(error)) from error
+        try:
+            self._open()
+        except (OSError, sqlite3.Error) as error:
+            self.close()
+            raise StoreUnavailable(self.path, _reason(error)) from error
+
+    def _open(self) -> None:
+        _create_private(self.path)
         self._db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from spoofvoice.store import Store
+from spoofvoice.store import Store, StoreUnavailable
 from spoofvoice.watch_files import file_key, needs_polling, wanted
 from spoofvoice.watch_queue import QueueTalk, Score, WatchOptions, Worker
 
@@ -399,13 +399,23 @@ def run_watch(args: argparse.Namespace, context) -> int:
             service_for(context, args).add(folder, options_from(args))
             return 0
         score, model = _scorer(args, context)
+        service = WatchService(context, score, model=model)
     except ModelError as error:
         context.say(str(error), "important", earcon="error")
         return 2
+    except StoreUnavailable as error:
+        context.say(_queue_unavailable(folder, error), "important", earcon="error")
+        return 1
     except ValueError as error:
         context.say(str(error), "message")
         return 0
-    return _watch_foreground(context, WatchService(context, score, model=model), folder, options_from(args))
+    return _watch_foreground(context, service, folder, options_from(args))
+
+
+def _queue_unavailable(folder: Path, error: StoreUnavailable) -> str:
+    """One sentence: not watching, why, what to do, and that the dropped clips are safe."""
+    return (f"Not watching {folder.name}: the watch queue {error.path} cannot be opened ({error.reason}). "
+            f"Free space there or make it writable, then watch again; the clips in {folder.name} stay where they are.")
 
 
 def _watch_foreground(context, service: WatchService, folder: Path, options: WatchOptions) -> int:
@@ -455,8 +465,12 @@ def run_queue(args: argparse.Namespace, context) -> int:
         for line in service.status_lines():
             context.say(line, "message")
         return 0
-    with Store() as store:
-        waiting = store.pending_count()
+    try:
+        with Store() as store:
+            waiting = store.pending_count()
+    except StoreUnavailable as error:
+        context.say(f"Queue unknown: {error.path} cannot be opened ({error.reason}).", "important", earcon="error")
+        return 1
     if waiting:
         context.say(f"Not watching any folder. {_clips(waiting)} wait in the queue for when you watch their folder again.", "message")
     else:

@@ -133,6 +133,21 @@ def test_help_overview_command_and_keys(session):
     assert lines == ["Unknown command chekc. Did you mean check?"]
 
 
+def test_a_history_that_cannot_be_written_costs_one_line_once(session):
+    """On a full disk a folder of clips gave one 'History not saved' line per clip."""
+    db = data_dir() / "spoofvoice.db"
+    db.mkdir()  # the store cannot be opened, as on a full disk
+    status, lines = session.run(f"check {ASTERISK_EN / 'agent-pass.wav'} {ASTERISK_EN / 'agent-user.wav'}")
+    assert status == 0
+    assert lines[0] == (f"History not saved for agent-pass.wav ({db} cannot be opened: is a directory). "
+                        "Verdicts go on without it.")
+    assert [line.rsplit("/", 1)[-1] for line in lines[1:]] == ["agent-pass.wav", "agent-user.wav"]  # both verdicts, no second notice
+    assert all(line.split(" ")[0] in ("BONAFIDE", "SPOOF", "UNCERTAIN") for line in lines[1:])
+    db.rmdir()
+    session.run(f"check {ASTERISK_EN / 'agent-pass.wav'}")
+    assert session.run("history")[1][0].startswith("BONAFIDE ")  # the history comes back by itself
+
+
 def test_history_and_report_from_the_store(session, tmp_path):
     assert session.run("history")[1] == ["No verdicts yet. Check a file first, for example: check recording.wav."]
     session.context.record_verdict(str(ASTERISK_EN / "agent-pass.wav"), _verdict("bonafide", 0.1))

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from spoofvoice.paths import data_dir
-from spoofvoice.store import DONE, FAILED, PENDING, RUNNING, Store
+from spoofvoice.store import DONE, FAILED, PENDING, RUNNING, Store, StoreUnavailable
 from spoofvoice.verdict import Segment, Verdict
 
 
@@ -169,3 +169,45 @@ def test_threads_and_a_second_connection_write_at_once(tmp_path):
     assert len(claimed) == 150
     store.close()
     other.close()
+
+
+def test_a_store_that_cannot_be_opened_says_where_and_why(tmp_path, monkeypatch):
+    """A full disk or a folder in the way is one StoreUnavailable (an OSError), not a raw sqlite error."""
+    in_the_way = tmp_path / "spoofvoice.db"
+    in_the_way.mkdir()
+    with pytest.raises(StoreUnavailable) as caught:
+        Store(in_the_way)
+    assert caught.value.path == in_the_way and caught.value.reason == "is a directory"
+    assert isinstance(caught.value, OSError)
+
+    real_connect = sqlite3.connect
+    opened: list[sqlite3.Connection] = []
+
+    class FullDisk:
+        """A connection whose first write finds the disk full, as SQLite reports it."""
+
+        def __init__(self, *args, **kwargs):
+            self.raw = real_connect(*args, **kwargs)
+            opened.append(self.raw)
+
+        def __setattr__(self, name, value):
+            if name == "raw":
+                object.__setattr__(self, name, value)
+            else:
+                setattr(self.raw, name, value)
+
+        def execute(self, sql, *params):
+            if sql.startswith("PRAGMA journal_mode"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.raw.execute(sql, *params)
+
+        def close(self):
+            self.raw.close()
+
+    monkeypatch.setattr("spoofvoice.store.sqlite3.connect", FullDisk)
+    target = tmp_path / "full" / "spoofvoice.db"
+    with pytest.raises(StoreUnavailable) as caught:
+        Store(target)
+    assert str(caught.value) == f"{target} cannot be opened: database or disk is full"
+    with pytest.raises(sqlite3.ProgrammingError):  # closed, not leaked
+        opened[0].execute("SELECT 1")

@@ -183,3 +183,22 @@ def test_cli_lists_watch_and_refuses_a_file(tmp_path, private_home):
     assert result.returncode == 2
     assert result.stdout.strip() == f"{not_a_folder}: this is a file, not a folder. Give the folder to watch."
     assert "Traceback" not in result.stderr
+
+
+def test_cli_watch_on_a_queue_that_cannot_be_opened_says_so_and_touches_nothing(tmp_path, private_home):
+    """A full disk once gave `spoofvoice watch` a sqlite traceback; now one sentence and exit 1."""
+    env = subprocess_env(private_home)
+    db = private_home / "share" / "spoofvoice.db"
+    db.mkdir(parents=True)  # stands in for a full disk: SQLite cannot open it
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "hello.wav").write_bytes(clip_bytes(1))
+    result = subprocess.run([*SPOOFVOICE, "--no-speech", "watch", str(folder)], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout.strip() == (
+        f"Not watching drop: the watch queue {db} cannot be opened (is a directory). "
+        "Free space there or make it writable, then watch again; the clips in drop stay where they are.")
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in folder.iterdir()] == ["hello.wav"]
+    result = subprocess.run([*SPOOFVOICE, "--no-speech", "queue"], capture_output=True, text=True, env=env, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (1, f"Queue unknown: {db} cannot be opened (is a directory).")
