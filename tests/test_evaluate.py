@@ -214,6 +214,27 @@ def test_cli_eval_speaks_summary_and_rejects_bad_asv_file(folder_dataset, tiny_m
     assert "Traceback" not in output
 
 
+def test_a_report_that_cannot_be_written_still_says_the_results(folder_dataset, tiny_model, tmp_path):
+    """A long evaluation whose report folder is unwritable (full disk, a file in the way) once
+    ended on a bare 'No space left on device.' and lost what it had measured."""
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder\n")
+    report = in_the_way / "report"
+    command = [sys.executable, "-m", "spoofvoice.cli", "eval", "--model", str(tiny_model),
+               "--dataset", "folder", "--data", str(folder_dataset), "--report", str(report), "--workers", "1"]
+    env = subprocess_env(tmp_path / "home")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 1
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].startswith("Accuracy ") and "EER " in lines[-2] and "Report written" not in lines[-2]
+    assert lines[-1] == f"Report not written to {report} (not a directory). Choose another --report folder, or free space there."
+    assert "Traceback" not in done.stdout + done.stderr
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["report"] is None and "eer" in json.loads(done.stdout)
+    assert done.stderr.strip().splitlines()[-1].startswith(f"Report not written to {report} ")
+
+
 def test_one_class_folder_is_a_clear_error(folder_dataset, tiny_model, tmp_path):
     only = tmp_path / "only-bonafide"
     shutil.copytree(folder_dataset / "bonafide", only / "bonafide")

@@ -315,8 +315,22 @@ def evaluate(
     )
     if report_dir is not None:
         result["report"] = str(report_dir)
-        write_report(Path(report_dir), scored, result)
+        try:
+            write_report(Path(report_dir), scored, result)
+        except OSError as error:
+            result["report"] = None
+            raise ReportNotWritten(Path(report_dir), error, result) from error
     return result
+
+
+class ReportNotWritten(OSError):
+    """The metrics were computed but the report folder could not be written (a full disk, no
+    permission); it carries the result, so a long evaluation still says what it measured."""
+
+    def __init__(self, folder: Path, error: OSError, result: dict[str, Any]) -> None:
+        reason = (error.strerror or str(error)).rstrip(".").lower()
+        super().__init__(f"Report not written to {folder} ({reason}). Choose another --report folder, or free space there.")
+        self.result = result
 
 
 # --------------------------------------------------------------------------- the command
@@ -367,6 +381,15 @@ def _evaluate_and_report(args: argparse.Namespace, context, model: str, job: Job
     except Stopped as stopped:
         context.say(str(stopped), "important")
         return 130
+    except ReportNotWritten as error:
+        if quiet:
+            sys.stdout.write(metrics_json(error.result))
+            sys.stdout.flush()
+            print(str(error), file=sys.stderr, flush=True)
+        else:
+            _say_results(context, error.result)
+            context.say(str(error), "important", earcon="error")
+        return 1
     except errors as error:
         if quiet:  # standard output stays pure JSON; the reason still reaches the user
             print(_sentence(error), file=sys.stderr, flush=True)
@@ -376,6 +399,12 @@ def _evaluate_and_report(args: argparse.Namespace, context, model: str, job: Job
         sys.stdout.write(metrics_json(result))
         sys.stdout.flush()
         return 0
+    _say_results(context, result)
+    return 0
+
+
+def _say_results(context, result: dict[str, Any]) -> None:
+    """The spoken summary, kept for `results`."""
     sentences = spoken_summary(result, context.verbosity)
     if result["report"]:
         sentences.append(f"Report written to {result['report']}.")
@@ -383,7 +412,6 @@ def _evaluate_and_report(args: argparse.Namespace, context, model: str, job: Job
         sentences.append(f"{len(result['failed'])} clips could not be read and were left out.")
     context.last_results = sentences
     context.say(" ".join(sentences), "message", earcon="done")
-    return 0
 
 
 def _sentence(error: BaseException) -> str:

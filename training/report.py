@@ -279,12 +279,17 @@ def plot_roc(path: Path, bonafide: Sequence[float], spoof: Sequence[float], auc:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write through a temp file and rename, so a crash never leaves half a report file."""
+    """Write through a temp file and rename, so a crash never leaves half a report file, and
+    a failed write (a full disk) leaves no temp file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def metrics_json(metrics: Mapping[str, Any]) -> str:
