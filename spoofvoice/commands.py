@@ -12,6 +12,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from spoofvoice.watch_args import configure_queue, configure_unwatch, configure_watch
 
@@ -72,14 +73,20 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
     _train_arguments(parser)
 
 
-def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
-    # Same arguments as `python -m training.corpus` (training/corpus/__main__.py), kept here so
-    # listing commands never imports training code.
-    parser.add_argument("action", choices=("build", "heldout"), help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+def corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """The corpus options, shared by `spoofvoice corpus` and `python -m training.corpus` (defined
+    here, so listing commands never imports training code, and once, so the two cannot drift)."""
+    parser.add_argument(
+        "action",
+        choices=("build", "heldout", "fotaq"),
+        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set; "
+        "fotaq: real voices of a game's cast, in no split (check them with spoofvoice check)",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument("--size", choices=("small", "full", "large"), default="small", help="small: about 200 clips; full: about 10,000; large: full with twice the training clips")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus")
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="worker processes (default: up to 2)")
+    parser.add_argument("--extra", action="append", default=[], metavar="SET", help="build: add an extra set of train-only real voices (games: game voice acting)")
     parser.add_argument("--partial", action="store_true", help="heldout: build from the reserved voices that are installed, not refuse")
 
 
@@ -142,9 +149,10 @@ COMMANDS: list[Command] = [
             "corpus build, then dash dash out and a folder. It writes real recordings and machine-made "
             "speech in the ASVspoof 2019 LA layout, ready for train. Add dash dash size full for about "
             "ten thousand clips, and dash dash seed for another draw. corpus heldout builds the "
-            "evaluation set from voices never used in training."
+            "evaluation set from voices never used in training. corpus fotaq makes a probe of a "
+            "game cast's real voices, to check with the check command."
         ),
-        configure=_corpus_arguments,
+        configure=corpus_arguments,
         target="training.corpus.__main__:run_corpus",
     ),
     Command(

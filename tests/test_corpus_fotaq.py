@@ -105,3 +105,46 @@ def test_probe_clips_are_read_by_the_folder_reader(tmp_path):
     trials = read_dataset("folder", tmp_path, "")
     assert [(t.label, t.speaker, t.path.name) for t in trials] == [("bonafide", "fotaq", "10001A.wav")]
 
+
+
+def test_spoofvoice_corpus_takes_the_same_arguments_as_training_corpus(tmp_path, monkeypatch):
+    """`spoofvoice corpus` once had its own copy of the arguments, without fotaq or --extra, so
+    `spoofvoice corpus build` ended on an AttributeError; now both read one definition."""
+    import argparse
+
+    from spoofvoice.commands import find
+    from spoofvoice.context import Context
+    from spoofvoice.speech import make_announcer
+    from training.corpus.__main__ import configure
+
+    for argv in (["build", "--out", "c", "--extra", "games", "--size", "large"], ["fotaq", "--out", "p"], ["heldout", "--out", "h", "--partial"]):
+        session, module = argparse.ArgumentParser(), argparse.ArgumentParser()
+        find("corpus").configure(session)
+        configure(module)
+        assert session.parse_args(argv) == module.parse_args(argv)
+
+    absent = tmp_path / "absent.1c"
+    monkeypatch.setattr(fotaq, "RESOURCE", absent)
+    lines: list[str] = []
+    announcer = make_announcer(speech=False, print_line=lines.append)
+    try:
+        parser = argparse.ArgumentParser()
+        find("corpus").configure(parser)
+        status = find("corpus").run(parser.parse_args(["fotaq", "--out", str(tmp_path / "probe")]), Context(announcer))
+    finally:
+        announcer.close()
+    assert status == 1
+    assert lines == [f"corpus: {absent} is missing; run: apt-get install flight-of-the-amazon-queen",
+                     "Corpus build failed; the line above says why."]
+
+
+def test_an_unwritable_output_is_one_line_not_a_libsndfile_traceback(tmp_path, capsys, monkeypatch):
+    def full_disk(out, **kwargs):
+        raise sf.LibsndfileError(2, prefix=f"Error opening '{out}/bonafide/fotaq/020001P2.wav': ")
+
+    monkeypatch.setattr(fotaq, "build_fotaq", full_disk)
+    out = tmp_path / "probe"
+    assert corpus_main(["fotaq", "--out", str(out)]) == 1
+    assert capsys.readouterr().out.strip().splitlines() == [
+        f"corpus: Error opening '{out}/bonafide/fotaq/020001P2.wav': System error. "
+        f"Check that {out} is writable and has free space, then run it again."]

@@ -7,44 +7,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by `python -m training.corpus` and `spoofvoice corpus`."""
-    parser.add_argument(
-        "action",
-        choices=("build", "heldout", "fotaq"),
-        help="build: the corpus in the ASVspoof 2019 LA layout; heldout: the reserved evaluation set; "
-        "fotaq: real voices of a game's cast, in no split (check them with spoofvoice check)",
-    )
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument(
-        "--size",
-        choices=("small", "full", "large"),
-        default="small",
-        help="small: about 200 clips (CI); full: about 10,000; large: full with twice the training clips",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="same seed, same corpus")
-    parser.add_argument(
-        "--workers", type=int, default=0, help="worker processes (default: up to 2)"
-    )
-    parser.add_argument(
-        "--extra",
-        action="append",
-        default=[],
-        metavar="SET",
-        help="build: add an extra set of train-only real voices (games: game voice acting)",
-    )
-    parser.add_argument(
-        "--partial",
-        action="store_true",
-        help="heldout: build from the reserved voices that are installed, not refuse",
-    )
+    from spoofvoice.commands import corpus_arguments
+
+    corpus_arguments(parser)
 
 
 def run(args: argparse.Namespace, log) -> int:
     """Build what `args` asks for; a user error is one line and exit status 1."""
+    import soundfile
+
     from training.corpus.build import CorpusError, build_corpus, default_workers
     from training.corpus.fotaq import build_fotaq
     from training.corpus.heldout import build_heldout
@@ -66,6 +41,9 @@ def run(args: argparse.Namespace, log) -> int:
             )
     except (CorpusError, OSError) as exc:
         log(f"corpus: {exc}")
+        return 1
+    except soundfile.SoundFileError as exc:  # libsndfile's "System error." on a full disk, say
+        log(f"corpus: {str(exc).rstrip('.')}. Check that {args.out} is writable and has free space, then run it again.")
         return 1
     return 0
 
