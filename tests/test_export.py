@@ -90,3 +90,53 @@ def test_float16_weights_halve_the_files_and_keep_the_scores(tmp_path):
         gaps = [abs(a - b) for a, b in zip(scores["float32"][kind], scores["float16"][kind], strict=True)]
         assert 0.0 < max(gaps) <= 2e-2, (kind, gaps)
     assert "beyond float16" in result["refused"] and "float32" in result["refused"]
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    import errno, hashlib, json, sys
+    from pathlib import Path
+    import tensorflow as tf
+    import training.export as export
+
+    def network(seed):
+        tf.keras.utils.set_random_seed(seed)
+        inputs = tf.keras.Input(shape=(10, 8))
+        pooled = tf.keras.layers.GlobalAveragePooling1D()(tf.keras.layers.Dense(16)(inputs))
+        return tf.keras.Model(inputs, tf.keras.layers.Dense(1)(pooled))
+
+    out = Path(sys.argv[1])
+    export.write_model_files(network(0), "net", out, "float16")
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+    real_fdopen = export.os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, *args, **kwargs):
+            self.handle = real_fdopen(fd, *args, **kwargs)
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.handle.close()
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    export.os.fdopen = FullDisk
+    try:
+        export.write_model_files(network(1), "net", out, "float16")
+        error = ""
+    except OSError as caught:
+        error = caught.strerror
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+    print(json.dumps({"error": error, "unchanged": before == after, "names": sorted(after)}))
+    """
+)
+
+
+def test_a_full_disk_leaves_the_previous_model_files_whole(tmp_path):
+    """Retraining a model on a full disk once left a half-written .keras over the old one and
+    temp files beside it; now both files are whole or untouched."""
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path / "models")], cwd=ROOT, capture_output=True,
+                          text=True, env=subprocess_env(tmp_path / "home", TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"error": "No space left on device", "unchanged": True, "names": ["net.keras", "net.tflite"]}

@@ -497,3 +497,20 @@ def test_fuse_names_a_missing_model_in_one_line(tmp_path):
         assert done.returncode == 1
         assert done.stdout.strip().splitlines() == ["No model called nosuch. Models available: none."]
         assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_model_that_cannot_be_saved_is_one_sentence(tmp_path, small_corpus):  # noqa: F811
+    """A trained model whose models folder cannot be written (full disk, a file in the way)
+    ended on a traceback; now training says what happened and what to do."""
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder\n")
+    config = write_config(tmp_path, {**TINY_LCNN, "epochs": 1, "average_checkpoints": 1})
+    command = [sys.executable, "-m", "training.train", "--config", str(config), "--dataset", "asvspoof2019-la",
+               "--data", str(small_corpus), "--models-dir", str(in_the_way / "models"), "--workers", "1"]
+    done = subprocess.run(command, cwd=ROOT, env=subprocess_env(tmp_path / "home", TF_CPP_MIN_LOG_LEVEL="3"),
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == (
+        f"tiny-lcnn was trained but could not be saved in {in_the_way / 'models'} (not a directory). "
+        "Free space there, then train again; its features are cached, so it starts sooner.")
+    assert "Traceback" not in done.stderr

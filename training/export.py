@@ -64,9 +64,14 @@ def write_model_files(model, name: str, models_dir: Path, precision: str = "floa
     tflite_path = models_dir / f"{name}.tflite"
     if precision == "float16":
         round_weights_to_float16(model)
-    model.save(keras_path)
-    if precision == "float16":
-        deflate_archive(keras_path)
+    partial = models_dir / f".{name}-partial.keras"  # Keras wants the suffix; renamed when whole
+    try:
+        model.save(partial)
+        if precision == "float16":
+            deflate_archive(partial)
+        os.replace(partial, keras_path)
+    finally:
+        partial.unlink(missing_ok=True)
     _write_bytes(tflite_path, to_tflite(model, precision))
     return {
         "weights": precision,
@@ -96,11 +101,17 @@ def write_card(card: dict, models_dir: Path) -> Path:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
+    """Write through a temp file and rename: a model file is whole or untouched, and a failed
+    write (a full disk) leaves no temp file behind."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def compare_with_litert(keras_path: Path, tflite_path: Path, windows) -> float:

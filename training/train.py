@@ -710,8 +710,11 @@ def train(
     if not is_chief():
         log(f"Training done on this worker. The chief saves {name}.")
         return card
-    card["files"] = write_model_files(model, name, models_dir)
-    card_path = write_card(card, models_dir)
+    try:
+        card["files"] = write_model_files(model, name, models_dir)
+        card_path = write_card(card, models_dir)
+    except OSError as error:
+        raise _not_saved(name, models_dir, error) from error
 
     detector = Detector(ModelCard.read(card_path))
     dev_scores = np.array([detector.score_features(f, 0.0).score for f in dev_features])
@@ -726,7 +729,10 @@ def train(
         "clips": len(dev_trials),
         "speakers": len({t.speaker for t in dev_trials}),
     }
-    write_card(card, models_dir)
+    try:
+        write_card(card, models_dir)
+    except OSError as error:
+        raise _not_saved(name, models_dir, error) from error
     count = len(fit_summary.get("folds", []))
     folds = f", best of {count} fold{'s' if count != 1 else ''}" if count else ""
     log(f"Training done. Dev EER {card['metrics']['dev']['eer'] * 100:.1f} percent{folds}. Saved as {name}.")
@@ -781,6 +787,13 @@ def _train_and_report(args, context, job) -> int:
     job.progress.finish(sentence)
     context.show(f"Model files: {Path(args.models_dir or MODELS_DIR) / card['name']}.tflite, .keras and .json.")
     return 130 if card["training"].get("stopped_early_by_user") else 0
+
+
+def _not_saved(name: str, models_dir: Path, error: OSError) -> TrainingError:
+    """A model trained but not written (a full disk, a read-only models folder), in one sentence."""
+    reason = (error.strerror or str(error)).rstrip(".").lower()
+    return TrainingError(f"{name} was trained but could not be saved in {models_dir} ({reason}). "
+                         "Free space there, then train again; its features are cached, so it starts sooner.")
 
 
 def final_sentence(card: dict) -> str:
