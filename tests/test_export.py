@@ -94,10 +94,12 @@ def test_float16_weights_halve_the_files_and_keep_the_scores(tmp_path):
 
 FULL_DISK = textwrap.dedent(
     """
-    import errno, hashlib, json, sys
+    import hashlib, json, sys
     from pathlib import Path
     import tensorflow as tf
     import training.export as export
+    sys.path.insert(0, "tests")
+    from full_disk import full_disk_fdopen
 
     def network(seed):
         tf.keras.utils.set_random_seed(seed)
@@ -108,19 +110,7 @@ FULL_DISK = textwrap.dedent(
     out = Path(sys.argv[1])
     export.write_model_files(network(0), "net", out, "float16")
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
-    real_fdopen = export.os.fdopen
-
-    class FullDisk:
-        def __init__(self, fd, *args, **kwargs):
-            self.handle = real_fdopen(fd, *args, **kwargs)
-        def __enter__(self):
-            return self
-        def __exit__(self, *exc):
-            self.handle.close()
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    export.os.fdopen = FullDisk
+    export.os.fdopen = full_disk_fdopen(export.os.fdopen)
     try:
         export.write_model_files(network(1), "net", out, "float16")
         error = ""

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from full_disk import full_disk_fdopen
 
 from training import metrics as m
 from training.evaluate import compute_metrics
@@ -195,26 +196,9 @@ def test_one_class_only_cannot_be_reported():
 
 def test_a_report_file_that_cannot_be_written_leaves_no_temp_file(tmp_path, monkeypatch):
     """On a full disk the half-written temp files of scores.txt stayed in the report folder."""
-    import errno
-
     import training.report as report
 
-    real_fdopen = report.os.fdopen
-
-    class FullDisk:
-        def __init__(self, fd, *args, **kwargs):
-            self.handle = real_fdopen(fd, *args, **kwargs)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def write(self, text):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(report.os, "fdopen", FullDisk)
+    monkeypatch.setattr(report.os, "fdopen", full_disk_fdopen(report.os.fdopen))
     with pytest.raises(OSError, match="No space left"):
         write_scores(tmp_path / "scores.txt", [ScoredTrial("LA_E_1", "A01", "spoof", -1.0)])
     assert list(tmp_path.iterdir()) == []
