@@ -40,3 +40,10 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     """Speech audio cache and feature caches: safe to delete."""
     return _ensure(_base("XDG_CACHE_HOME", ".cache"))
+
+
+def failure_reason(error: BaseException) -> str:
+    """Why a file could not be opened or written, in the system's words and in lower case
+    ("no space left on device", "database or disk is full"), to sit inside a sentence."""
+    text = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+    return text.rstrip(".").lower()

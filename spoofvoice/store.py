@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from spoofvoice.paths import data_dir
+from spoofvoice.paths import data_dir, failure_reason
 from spoofvoice.verdict import Verdict
 
 DB_NAME = "spoofvoice.db"
@@ -155,13 +155,6 @@ class StoreUnavailable(OSError):
         self.reason = reason
 
 
-def _reason(error: BaseException) -> str:
-    """What went wrong, in the words of the system ("database or disk is full")."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
-    return str(error) or type(error).__name__
-
-
 class Store:
     """Jobs and verdict history. Thread-safe; several processes may share the file."""
 
@@ -171,12 +164,12 @@ class Store:
         try:
             self.path = Path(path) if path is not None else default_path()
         except OSError as error:  # the data folder itself cannot be made
-            raise StoreUnavailable(Path(error.filename or DB_NAME), _reason(error)) from error
+            raise StoreUnavailable(Path(error.filename or DB_NAME), failure_reason(error)) from error
         try:
             self._open()
         except (OSError, sqlite3.Error) as error:
             self.close()
-            raise StoreUnavailable(self.path, _reason(error)) from error
+            raise StoreUnavailable(self.path, failure_reason(error)) from error
 
     def _open(self) -> None:
         _create_private(self.path)

@@ -328,8 +328,9 @@ class ReportNotWritten(OSError):
     permission); it carries the result, so a long evaluation still says what it measured."""
 
     def __init__(self, folder: Path, error: OSError, result: dict[str, Any]) -> None:
-        reason = (error.strerror or str(error)).rstrip(".").lower()
-        super().__init__(f"Report not written to {folder} ({reason}). Choose another --report folder, or free space there.")
+        from spoofvoice.paths import failure_reason
+
+        super().__init__(f"Report not written to {folder} ({failure_reason(error)}). Choose another --report folder, or free space there.")
         self.result = result
 
 

@@ -791,8 +791,9 @@ def _train_and_report(args, context, job) -> int:
 
 def _not_saved(name: str, models_dir: Path, error: OSError) -> TrainingError:
     """A model trained but not written (a full disk, a read-only models folder), in one sentence."""
-    reason = (error.strerror or str(error)).rstrip(".").lower()
-    return TrainingError(f"{name} was trained but could not be saved in {models_dir} ({reason}). "
+    from spoofvoice.paths import failure_reason
+
+    return TrainingError(f"{name} was trained but could not be saved in {models_dir} ({failure_reason(error)}). "
                          "Free space there, then train again; its features are cached, so it starts sooner.")
 
 
