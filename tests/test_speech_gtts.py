@@ -228,6 +228,16 @@ def test_cache_is_bounded_and_drops_the_least_recently_used(tmp_path):
     assert cache.stats() == (3, 3000)
 
 
+def test_partial_files_left_by_a_dead_download_are_removed_once_stale(tmp_path):
+    cache = SpeechCache(tmp_path / "c")
+    stale, fresh = cache.temp_path(".mp3"), cache.temp_path(".mp3")  # the second is mid-download
+    os.utime(stale, (time.time() - 2 * 3600,) * 2)
+    cache.store("a", b"ID3abc", ".mp3")
+    assert not stale.exists()
+    assert fresh.exists()
+    assert cache.stats() == (1, 6)
+
+
 def test_clear_removes_everything(tmp_path):
     cache = SpeechCache(tmp_path / "c")
     cache.store("a", b"ID3abc", ".mp3")

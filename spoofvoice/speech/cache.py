@@ -11,12 +11,15 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from spoofvoice.paths import cache_dir
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _TEMP_PREFIX = ".partial-"
+# A partial file this old was left by a process that died mid-download: no one will finish it.
+STALE_PARTIAL_S = 3600.0
 
 
 def speech_cache_dir() -> Path:
@@ -90,10 +93,11 @@ class SpeechCache:
         return entries
 
     def prune(self, keep: Path | None = None) -> int:
-        """Drop the least recently used files until the total fits; returns files removed."""
+        """Drop stale partial files, then the least recently used files until the total fits;
+        returns files removed."""
+        removed = self._remove_stale_partials()
         entries = sorted(self._entries(), key=lambda e: e[0])
         total = sum(size for _, size, _ in entries)
-        removed = 0
         for _, size, path in entries:
             if total <= self.max_bytes:
                 break
@@ -102,6 +106,18 @@ class SpeechCache:
             path.unlink(missing_ok=True)
             total -= size
             removed += 1
+        return removed
+
+    def _remove_stale_partials(self) -> int:
+        removed = 0
+        now = time.time()
+        for path in self.root.glob(f"{_TEMP_PREFIX}*"):
+            try:
+                if now - path.stat().st_mtime > STALE_PARTIAL_S:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
         return removed
 
     def stats(self) -> tuple[int, int]:

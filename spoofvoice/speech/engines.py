@@ -8,15 +8,14 @@ engines return a Playback handle of their own.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from spoofvoice.speech.player import Playback
+from spoofvoice.speech.scratch import ScratchClosed, scratch_file
 
 DEFAULT_OFFLINE_VOICE = "en-us+f3"
 ENGINE_NAMES = ("gtts", "espeak", "speechd", "none")
@@ -71,13 +70,6 @@ def normalise_engine_name(name: str) -> str:
     return key
 
 
-def scratch_file(suffix: str) -> Path:
-    """A temp file for one utterance's audio."""
-    fd, tmp = tempfile.mkstemp(prefix="spoofvoice-say-", suffix=suffix)
-    os.close(fd)
-    return Path(tmp)
-
-
 class EspeakEngine:
     """espeak-ng: offline, instant, native rate. Default voice en-us+f3, which offline
     recognisers (pocketsphinx) understand, unlike espeak-ng's default male voice."""
@@ -100,7 +92,10 @@ class EspeakEngine:
         return f"{params.language}+{variant}" if variant else params.language
 
     def synthesize(self, text: str, params: VoiceParams) -> Synthesis:
-        out = scratch_file(".wav")
+        try:
+            out = scratch_file(".wav")
+        except (OSError, ScratchClosed) as exc:
+            raise EngineUnavailable(f"The offline voice has nowhere to write its audio ({exc}).") from exc
         command = [
             self.executable, "-v", self.voice_for(params),
             "-s", str(int(round(self.BASE_WPM * params.rate))),
