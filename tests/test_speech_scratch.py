@@ -91,3 +91,26 @@ def test_a_new_process_clears_what_a_killed_one_left(tmp_path):
     assert os.path.exists(killed.stdout.strip())
     subprocess.run([sys.executable, "-c", make.replace("os._exit(0)", "pass")], env=env, check=True, timeout=60)
     assert _scratch_entries(temp_root) == []
+
+
+# A forked child that exits normally runs the parent's exit handlers: it must leave the
+# parent's audio alone.
+FORK_AND_EXIT = textwrap.dedent(
+    """
+    import os, sys
+    from spoofvoice.speech.scratch import scratch_file
+    made = scratch_file(".wav")
+    child = os.fork()
+    if child == 0:
+        sys.exit(0)
+    os.waitpid(child, 0)
+    print(made.exists(), flush=True)
+    """
+)
+
+
+def test_a_forked_child_leaves_the_parents_audio_alone(tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", FORK_AND_EXIT], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr
+    assert _scratch_entries(tmp_path) == []

@@ -23,6 +23,7 @@ LEGACY_AGE_S = 3600.0
 
 _lock = threading.Lock()
 _folder: Path | None = None
+_owner = 0  # the process that made _folder: a forked child makes its own and never removes this
 _closed = False
 _registered = False
 
@@ -39,13 +40,13 @@ def scratch_file(suffix: str) -> Path:
 
 
 def _process_folder() -> Path:
-    global _folder
+    global _folder, _owner
     with _lock:
         if _closed:
             raise ScratchClosed("speech is shutting down")
-        if _folder is None or not _folder.is_dir():
+        if _folder is None or _owner != os.getpid() or not _folder.is_dir():
             remove_orphans(Path(tempfile.gettempdir()))
-            _folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+            _folder, _owner = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")), os.getpid()
             _register_cleanup()
         return _folder
 
@@ -63,7 +64,7 @@ def close() -> None:
     with _lock:
         _closed = True
         folder, _folder = _folder, None
-    if folder is not None:
+    if folder is not None and _owner == os.getpid():
         shutil.rmtree(folder, ignore_errors=True)
 
 
