@@ -62,6 +62,8 @@ CMN_RUNS = ("lcnn-logspec-excite-gcin-pitch-large-cmn", "lcnn-logspec-excite-gci
 # lcnn-logspec-excite-gcin-pitch-large-cmn-wide (every convolution 1.5 times as wide) is no
 # candidate: it fits its training clips better but not Griffin-Lim, its eval numbers sit within the
 # cmn runs' range, and as a third recipe of the default it ties on dev and loses on eval.
+# lcnn-logspec-excite-gcin-pitch-large-cmn-long (30 epochs instead of 18) is no candidate: better on
+# dev, worse on eval than the 18-epoch run of the same seed.
 CANDIDATES = ("lcnn-logmel", "lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite", "lcnn-lfcc", "gmm-lfcc",
               *PITCH_RUNS, *FINE_RUNS, *LARGE_RUNS, *CMN_RUNS)
 FUSION = ("lcnn-logspec-excite", "lcnn-logspec-excite-seed1", "lcnn-logmel-excite")  # fused into one network, which competes too
