@@ -7,6 +7,8 @@ SPOOFVOICE_HOME, and a user's XDG settings are honoured otherwise.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +49,18 @@ def failure_reason(error: BaseException) -> str:
     ("no space left on device", "database or disk is full"), to sit inside a sentence."""
     text = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
     return text.rstrip(".").lower()
+
+
+def remove_stale_files(paths: Iterable[Path], max_age_s: float) -> int:
+    """Remove the files not modified for `max_age_s` seconds: temp files whose writer died.
+    Returns how many went; files that vanish or cannot be removed are skipped."""
+    removed = 0
+    now = time.time()
+    for path in paths:
+        try:
+            if now - path.lstat().st_mtime > max_age_s:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed

@@ -11,10 +11,9 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from spoofvoice.paths import cache_dir
+from spoofvoice.paths import cache_dir, remove_stale_files
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _TEMP_PREFIX = ".partial-"
@@ -95,7 +94,7 @@ class SpeechCache:
     def prune(self, keep: Path | None = None) -> int:
         """Drop stale partial files, then the least recently used files until the total fits;
         returns files removed."""
-        removed = self._remove_stale_partials()
+        removed = remove_stale_files(self.root.glob(f"{_TEMP_PREFIX}*"), STALE_PARTIAL_S)
         entries = sorted(self._entries(), key=lambda e: e[0])
         total = sum(size for _, size, _ in entries)
         for _, size, path in entries:
@@ -106,18 +105,6 @@ class SpeechCache:
             path.unlink(missing_ok=True)
             total -= size
             removed += 1
-        return removed
-
-    def _remove_stale_partials(self) -> int:
-        removed = 0
-        now = time.time()
-        for path in self.root.glob(f"{_TEMP_PREFIX}*"):
-            try:
-                if now - path.stat().st_mtime > STALE_PARTIAL_S:
-                    path.unlink()
-                    removed += 1
-            except OSError:
-                continue
         return removed
 
     def stats(self) -> tuple[int, int]:

@@ -13,8 +13,9 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
+
+from spoofvoice.paths import remove_stale_files
 
 PREFIX = "spoofvoice-say-"
 # Loose files of this name were left by versions before the per-process folder; an utterance
@@ -70,25 +71,16 @@ def close() -> None:
 
 def remove_orphans(temp_root: Path) -> int:
     """Remove scratch folders whose process has gone, and old loose files; returns how many."""
-    removed = 0
     try:
         entries = list(temp_root.glob(f"{PREFIX}*"))
     except OSError:
         return 0
-    for entry in entries:
-        try:
-            if entry.is_dir() and not entry.is_symlink():
-                if _owner_alive(entry.name):
-                    continue
-                shutil.rmtree(entry, ignore_errors=True)
-            elif time.time() - entry.lstat().st_mtime > LEGACY_AGE_S:
-                entry.unlink()
-            else:
-                continue
-        except OSError:
-            continue
-        removed += 1
-    return removed
+    folders = [e for e in entries if e.is_dir() and not e.is_symlink()]
+    orphans = [f for f in folders if not _owner_alive(f.name)]
+    for folder in orphans:
+        shutil.rmtree(folder, ignore_errors=True)
+    loose = [e for e in entries if e not in folders]
+    return len(orphans) + remove_stale_files(loose, LEGACY_AGE_S)
 
 
 def _owner_alive(name: str) -> bool:
