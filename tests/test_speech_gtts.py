@@ -24,6 +24,7 @@ from spoofvoice.speech.announcer import Announcer
 from spoofvoice.speech.cache import SpeechCache
 from spoofvoice.speech.capture import AudioCapture, read_log
 from spoofvoice.speech.engines import EspeakEngine, VoiceParams
+from spoofvoice.speech.factory import BACKOFF_STATE
 from spoofvoice.speech.fallback import FALLBACK_NOTICE, OnlineWithFallback
 from spoofvoice.speech.gtts_engine import GttsEngine, OnlineVoiceUnavailable
 
@@ -172,6 +173,23 @@ def test_back_off_outlives_the_process_then_retries(google, mp3_bytes):
     assert result.engine == "gtts" and result.path.read_bytes() == mp3_bytes
     assert google.calls == 2
     assert json.loads(state.read_text()) == {}
+
+
+def test_a_resting_online_voice_is_announced_before_the_first_words(google, tmp_path):
+    google.mode = "connection"
+    state = cache_dir() / BACKOFF_STATE
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"failures": 1, "until": time.time() + 600}))
+    lines: list[str] = []
+    announcer = Announcer(Settings(voice="gtts"), print_line=lines.append, player=silent_player(),
+                          capture=AudioCapture(tmp_path), persist=False)
+    assert lines == [FALLBACK_NOTICE]  # before the session has said anything
+    announcer.say("Goodbye.")
+    assert announcer.wait_idle(10)
+    announcer.close()
+    assert lines == [FALLBACK_NOTICE, "Goodbye."]
+    assert google.calls == 0
+    assert [entry["text"] for entry in read_log(tmp_path)] == [FALLBACK_NOTICE, "Goodbye."]
 
 
 def test_cached_phrases_still_use_the_online_voice_when_offline(google):

@@ -42,9 +42,9 @@ def build_engine(name: str, settings: Settings, notify: Callable[[str], None] | 
             "The online voice needs the offline voice as its fallback; "
             "install espeak-ng with: apt-get install espeak-ng."
         ) from None
-    return OnlineWithFallback(
-        GttsEngine(cache), offline, cache_dir() / BACKOFF_STATE, notify=notify
-    )
+    engine = OnlineWithFallback(GttsEngine(cache), offline, cache_dir() / BACKOFF_STATE, notify=notify)
+    engine.tell_if_resting()
+    return engine
 
 
 def build_engine_or_fallback(

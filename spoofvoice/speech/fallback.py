@@ -3,7 +3,7 @@
 After a failure the online voice rests (back-off: 1 minute, doubling up to 15) and every phrase
 uses the offline voice or the cache, so no later phrase waits on the network. The back-off is
 kept in the cache folder, so the next command does not try the network again either. The user
-is told once per session.
+is told once per session: at start when the voice is resting already, else at the first failure.
 """
 
 from __future__ import annotations
@@ -85,6 +85,13 @@ class OnlineWithFallback:
             self._told = True
         if self.notify:
             self.notify(FALLBACK_NOTICE)
+
+    def tell_if_resting(self) -> None:
+        """Give the notice now when an earlier failure (this process's or another's) has the
+        online voice resting. Why: told at the first phrase instead, from the speech thread, it
+        could come after the session's last words ("Goodbye.") in a quick or piped session."""
+        if self.clock() < self.resting_until():
+            self._tell_once()
 
     def synthesize(self, text: str, params: VoiceParams) -> Synthesis:
         """Cached gTTS audio, else gTTS if not resting, else the offline voice."""
