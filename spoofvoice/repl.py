@@ -10,6 +10,7 @@ reads commands line by line without prompt_toolkit, so scripts can drive it.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -26,15 +27,52 @@ JOB_STOP_WAIT_S = 10.0  # how long quitting waits for background training to sto
 MODULES_ENV = "SPOOFVOICE_DEBUG_MODULES"  # FILE: on leaving, write the imported module names there
 
 
+class SessionSignalled(SystemExit):
+    """SIGTERM (`kill`, a shutdown) or SIGHUP (the terminal closed) ended the session. Raised in
+    the main thread, it unwinds like an exit, not like an error that a command would report, so
+    the session still closes its watch queue, stops its background job and runs its exit hooks
+    (the offline voice's audio is removed). Exit status 128 + the signal number, as a shell's."""
+
+
+ENDING_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
 def run_session(speech: bool = True) -> int:
-    """Run the session until quit, Ctrl-D or end of input; returns the exit status."""
+    """Run the session until quit, Ctrl-D, end of input or SIGTERM/SIGHUP; returns the exit status."""
     context = SessionContext(load_settings(), speech=speech)
+    previous = _end_on_signals()
     try:
         if sys.stdin.isatty() and sys.stdout.isatty():
             return _interactive(context)
         return _scripted(context)
+    except SessionSignalled as ended:
+        _restore_signals(previous)  # a second signal while closing ends the process at once
+        _close(context, speech_wait_s=0.0)
+        return int(ended.code)
     finally:
+        _restore_signals(previous)
         _finish(context)
+
+
+def _end_on_signals() -> dict:
+    """Make SIGTERM and SIGHUP raise SessionSignalled; returns the handlers they replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def end(signum, _frame) -> None:
+        raise SessionSignalled(128 + signum)
+
+    previous = {}
+    for name in ENDING_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, end)
+    return previous
+
+
+def _restore_signals(previous: dict) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler)
 
 
 def _interactive(context: SessionContext) -> int:
@@ -133,11 +171,12 @@ def _when_ready(context: SessionContext, action: str) -> None:
         getattr(context.announcer, action)()
 
 
-def _close(context: SessionContext) -> None:
+def _close(context: SessionContext, speech_wait_s: float = CLOSE_WAIT_S) -> None:
     """Finish the clip being watched, let the last words (Goodbye) be heard, then stop speech.
 
     A training run in the background is asked to stop after its batch; its best model so
-    far is kept only if it finishes within the wait (quitting never hangs on it).
+    far is kept only if it finishes within the wait (quitting never hangs on it). After a
+    signal nothing waits to be heard: `speech_wait_s` is 0.
     """
     if context.watchers is not None:
         context.watchers.close()
@@ -145,7 +184,7 @@ def _close(context: SessionContext) -> None:
         context.jobs.wait(JOB_STOP_WAIT_S)
     announcer = context.wait_for_announcer()
     if announcer is not None:
-        announcer.close(CLOSE_WAIT_S)
+        announcer.close(speech_wait_s)
 
 
 def _finish(context: SessionContext) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -30,9 +31,9 @@ VERDICT_LINE = re.compile(r"(BONAFIDE|SPOOF) \d+% \S*agent-pass\.wav|UNCERTAIN \
 class Session:
     """One running session: send lines, wait for printed text and for spoken utterances."""
 
-    def __init__(self, home: Path, out: Path, modules: Path) -> None:
+    def __init__(self, home: Path, out: Path, modules: Path, **extra_env: str) -> None:
         env = subprocess_env(home, SPOOFVOICE_AUDIO_OUT=str(out), SPOOFVOICE_DEBUG_MODULES=str(modules),
-                             PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm")
+                             PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", **extra_env)
         env.pop("SPOOFVOICE_SPEECH")  # speech on: utterances must reach the capture folder
         self.out = out
         self.child = pexpect.spawn(str(PROGRAM), env=env, encoding="utf-8", timeout=30, dimensions=(40, 250))
@@ -67,17 +68,41 @@ class Session:
             time.sleep(0.05)
 
 
-@pytest.fixture
-def session(private_home, tmp_path):
+def _start_session(home: Path, tmp_path: Path, **extra_env: str) -> Session:
     if shutil.which("espeak-ng") is None:
         pytest.fail("espeak-ng is missing: run `make test`, which installs it")
-    config = private_home / ".config"
+    config = home / ".config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "settings.json").write_text(json.dumps({"voice": "espeak"}), encoding="utf-8")  # offline voice: no network
-    running = Session(private_home, tmp_path / "spoken", tmp_path / "modules.txt")
+    return Session(home, tmp_path / "spoken", tmp_path / "modules.txt", **extra_env)
+
+
+@pytest.fixture
+def session(private_home, tmp_path):
+    running = _start_session(private_home, tmp_path)
     yield running
     if running.child.isalive():
         running.child.terminate(force=True)
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_signal_ends_the_session_and_its_offline_audio_goes(private_home, tmp_path, name):
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    running = _start_session(private_home, tmp_path, TMPDIR=str(temp_root))
+    try:
+        running.expect(PROMPT)
+        running.wait_spoken(r"^Welcome to spoofvoice\.")
+        assert list(temp_root.glob("spoofvoice-say-*"))  # the offline voice's audio folder
+        running.child.kill(getattr(signal, name))
+        running.child.expect(pexpect.EOF)
+        running.child.close()
+        assert (running.child.exitstatus, running.child.signalstatus) == (128 + getattr(signal, name), None)
+        assert "Traceback" not in running.child.before
+        assert list(temp_root.glob("spoofvoice-say-*")) == []
+    finally:
+        if running.child.isalive():
+            running.child.terminate(force=True)
 
 
 def test_session_checks_repeats_helps_and_quits(session, real_speech, tmp_path, private_home):
