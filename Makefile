@@ -16,10 +16,14 @@ APT_CORPUS := $(APT_TEST) asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wa
 	tuxpaint-stamps-default hedgewars-data festival festvox-kallpc16k festvox-kdlpc16k \
 	festvox-itapc16k festvox-italp16k festvox-us-slt-hts festvox-ca-ona-hts gcin-voice \
 	drascula drascula-spanish drascula-italian fillets-ng-data-cs fillets-ng-data-nl
+# The voices reserved for independent evaluation (make heldout), never for training.
+APT_HELDOUT := asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav alsa-utils
+# A game cast's real English voices, the FOTAQ probe (make fotaq).
+APT_FOTAQ := flight-of-the-amazon-queen
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint corpus corpus-large corpus-large-games models clean
+.PHONY: run test bench lint corpus corpus-large corpus-large-games heldout fotaq models clean
 
 run: $(STAMPS)/apt-run $(STAMPS)/venv
 	$(BIN)/spoofvoice
@@ -64,6 +68,14 @@ corpus-large: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
 # same dev and eval, for the configs that name "corpus": "large-games".
 corpus-large-games: $(STAMPS)/apt-run $(STAMPS)/apt-corpus $(STAMPS)/venv
 	$(BIN)/python -m training.corpus build --out corpus/large-games --size large --seed 0 --extra games
+
+# The held-out set (300 clips of the reserved voices and spoofs made from them) in
+# corpus/heldout, and the FOTAQ probe (223 real clips) in corpus/fotaq: README, "Held-out voices".
+heldout: $(STAMPS)/apt-run $(STAMPS)/apt-heldout $(STAMPS)/venv
+	$(BIN)/python -m training.corpus heldout --out corpus/heldout
+
+fotaq: $(STAMPS)/apt-run $(STAMPS)/apt-fotaq $(STAMPS)/venv
+	$(BIN)/python -m training.corpus fotaq --out corpus/fotaq
 
 # The shipped models: the full corpus (built by `make corpus` when missing) and any other corpus
 # a candidate config names, then the candidates in training/ship.py trained, fused and evaluated,

@@ -103,3 +103,20 @@ def test_heldout_set_is_a_readable_folder(tmp_path, monkeypatch):
     meta = json.loads((tmp_path / "heldout.json").read_text())
     assert meta["speakers"]["HO_0001"]["name"] == "alsa-utils-voice"
     assert meta["missing_sources"] == ["absent-voice-pack"]  # a partial set says so
+
+
+def test_make_installs_what_the_heldout_set_and_fotaq_probe_read():
+    import re
+
+    from training.corpus import fotaq
+    from training.corpus.sources import SOURCES
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
+
+    def packages(name: str) -> set[str]:
+        return set(re.search(rf"^APT_{name} := (.*)$", makefile, re.M).group(1).split())
+
+    assert packages("HELDOUT") == {s.package for s in SOURCES if s.heldout}
+    assert packages("FOTAQ") == {fotaq.PACKAGE}
+    assert "\nheldout: $(STAMPS)/apt-run $(STAMPS)/apt-heldout" in makefile
+    assert "\nfotaq: $(STAMPS)/apt-run $(STAMPS)/apt-fotaq" in makefile
