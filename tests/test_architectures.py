@@ -178,3 +178,48 @@ def test_waveform_network_ignores_the_recording_level():
     assert base.shape == (2, 1)
     np.testing.assert_allclose(model.predict(0.1 * x, verbose=0), base, rtol=1e-4, atol=1e-4)
     assert np.abs(model.predict(x[:, ::-1], verbose=0) - base).max() > 1e-4
+
+
+def test_short_time_log_spectrum_is_the_log_power_of_short_hann_frames():
+    """The in-network front end of lcnn-short-frames: the window's samples laid end to end,
+    cut into n_fft-sample Hann frames every `hop` samples, each frame's log power spectrum
+    with the features' floor, as numpy's FFT gives it."""
+    from spoofvoice.features import LOG_FLOOR, hann_window
+    from training.architectures import custom_objects
+
+    rng = np.random.default_rng(5)
+    x = (0.1 * rng.standard_normal((2, 10, 160))).astype(np.float32)
+    x[1, 4:] = 0.0  # digital silence reaches the floor, not -inf
+    got = np.asarray(custom_objects()["ShortTimeLogSpectrum"](128, 40)(x))
+    assert got.shape == (2, (1600 - 128) // 40 + 1, 65)
+    window = hann_window(128, 128)
+    for clip in range(2):
+        samples = x[clip].reshape(-1)
+        for frame in (0, 7, got.shape[1] - 1):
+            power = np.abs(np.fft.rfft(samples[frame * 40 : frame * 40 + 128] * window)) ** 2
+            np.testing.assert_allclose(got[clip, frame], np.log(np.maximum(power, LOG_FLOOR)), atol=2e-4)
+    assert got[1, -1].min() == pytest.approx(np.log(LOG_FLOOR))
+
+
+def test_short_frame_lcnn_reads_samples_and_ignores_their_level(tmp_path):
+    """lcnn-short-frames takes the waveform feature kind (what a fused model hands a waveform
+    member) and, its window mean removed, gives the same logit to the clip 20 dB quieter; its
+    exported .tflite scores like the Keras network."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from training.architectures import build
+    from training.export import write_model_files
+
+    rng = np.random.default_rng(6)
+    x = (0.05 * rng.standard_normal((4, 40, 160))).astype(np.float32)
+    x[:, :, ::7] += 0.2 * np.sin(np.arange(40 * 160, dtype=np.float32) * 0.3).reshape(40, 160)[:, ::7]
+    model = build("lcnn-short-frames", (40, 160), x, widths=(4, 8), embedding=8, seed=0)
+    loud, quiet = model.predict(x, verbose=0), model.predict(x * 0.1, verbose=0)
+    np.testing.assert_allclose(quiet, loud, atol=1e-3)
+    write_model_files(model, "short", tmp_path)
+    interpreter = Interpreter(model_path=str(tmp_path / "short.tflite"))
+    interpreter.allocate_tensors()
+    given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    interpreter.set_tensor(given["index"], x[:1])
+    interpreter.invoke()
+    assert float(interpreter.get_tensor(taken["index"]).reshape(-1)[0]) == pytest.approx(float(loud[0, 0]), abs=1e-3)

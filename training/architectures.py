@@ -294,7 +294,44 @@ def _layers():
         def compute_output_shape(self, input_shape):
             return input_shape
 
-    _LAYERS.update(UnitRms=UnitRms, MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling, SubtractTimeMean=SubtractTimeMean,
+    @_register_layer
+    class ShortTimeLogSpectrum(keras.layers.Layer):
+        """The log power spectrum of a window of raw samples, computed inside the network with
+        fixed (not trained) Hann-windowed cosine and sine kernels: `n_fft` samples per frame,
+        `hop` samples apart, the same floor as `spoofvoice.features`. Why: the stored features
+        are 25 ms frames 10 ms apart, too coarse to see a 5 ms crossfade or a smeared onset; a
+        network fused with the others can still read the same input, because its frames are
+        rebuilt here from the raw samples that end each stored frame."""
+
+        def __init__(self, n_fft: int, hop: int, **kwargs):
+            super().__init__(**kwargs)
+            self.n_fft, self.hop = int(n_fft), int(hop)
+
+        def build(self, input_shape):
+            from spoofvoice.features import hann_window
+
+            window = hann_window(self.n_fft, self.n_fft)
+            phase = 2.0 * np.pi * np.outer(np.arange(self.n_fft), np.arange(self.n_fft // 2 + 1)) / self.n_fft
+            kernel = np.concatenate([np.cos(phase), -np.sin(phase)], axis=1) * window[:, None]
+            self.kernel = self.add_weight(name="kernel", shape=(self.n_fft, 1, kernel.shape[1]), initializer="zeros", trainable=False)
+            self.kernel.assign(kernel[:, None, :].astype(np.float32))
+
+        def call(self, inputs):
+            from spoofvoice.features import LOG_FLOOR
+
+            samples = ops.reshape(inputs, (-1, inputs.shape[1] * inputs.shape[2], 1))
+            parts = ops.conv(samples, self.kernel, strides=self.hop, padding="valid")
+            real, imaginary = ops.split(parts, 2, axis=-1)
+            return ops.log(ops.maximum(real * real + imaginary * imaginary, LOG_FLOOR))
+
+        def compute_output_shape(self, input_shape):
+            samples = input_shape[1] * input_shape[2]
+            return (input_shape[0], (samples - self.n_fft) // self.hop + 1, self.n_fft // 2 + 1)
+
+        def get_config(self):
+            return {**super().get_config(), "n_fft": self.n_fft, "hop": self.hop}
+
+    _LAYERS.update(ShortTimeLogSpectrum=ShortTimeLogSpectrum, UnitRms=UnitRms, MaxFeatureMap=MaxFeatureMap, DiagonalGmmLlr=DiagonalGmmLlr, MeanStdPooling=MeanStdPooling, SubtractTimeMean=SubtractTimeMean,
                    TakeDims=TakeDims, LogMelFromLogSpectrum=LogMelFromLogSpectrum,
                    ExcitationStatistics=ExcitationStatistics, CosineScore=CosineScore)
     return _LAYERS
@@ -366,12 +403,25 @@ def lcnn(
     if pooling not in POOLINGS:
         raise ValueError(f"unknown pooling {pooling!r}; use {', '.join(POOLINGS)}")
     layers = _layers()
-    mfm = layers["MaxFeatureMap"]
     inputs = keras.Input(shape=input_shape, name="features")
     frames, total_dims = input_shape
     dims = total_dims - excitation_dims
     spectral = layers["TakeDims"](0, dims, name="spectral_columns")(inputs) if excitation_dims else inputs
     x = _standardiser(train_features, dims=dims)(spectral)
+    return _lcnn_from_spectrum(inputs, x, dims, widths, embedding, dropout, stem_kernel, stem_pool, pooling,
+                               remove_window_mean, planes, excitation_dims, excitation_width, loss)
+
+
+def _lcnn_from_spectrum(inputs, x, dims: int, widths: Sequence[int], embedding: int, dropout: float, stem_kernel: int,
+                        stem_pool: int | Sequence[int], pooling: str, remove_window_mean: bool, planes: int = 1,
+                        excitation_dims: int = 0, excitation_width: int = 16, loss=None):
+    """The LCNN after its input layer: `x` holds the standardised spectral values (frames,
+    `dims`), `inputs` the model's input (where the excitation columns are, when it has them)."""
+    import keras
+
+    layers = _layers()
+    mfm = layers["MaxFeatureMap"]
+    frames, total_dims = x.shape[1], inputs.shape[-1]
     if remove_window_mean:
         x = layers["SubtractTimeMean"](name="window_mean_removed")(x)
     if dims % planes:
@@ -421,6 +471,43 @@ def lcnn(
     else:
         outputs = keras.layers.Dense(1, name="bonafide_logit")(x)
     return keras.Model(inputs, outputs, name="lcnn")
+
+
+@register("lcnn-short-frames")
+def lcnn_short_frames(
+    input_shape: tuple[int, int],
+    train_features: np.ndarray,
+    n_fft: int = 128,
+    hop: int = 40,
+    widths: tuple[int, ...] = (16, 32, 64, 96),
+    embedding: int = 128,
+    dropout: float = 0.3,
+    stem_kernel: int = 5,
+    stem_pool: int | Sequence[int] = 2,
+    pooling: str = "mean+std",
+    remove_window_mean: bool = True,
+):
+    """The LCNN on a short-frame log spectrum (`n_fft` = 128 samples, 8 ms, every `hop` = 40
+    samples, 2.5 ms) that `ShortTimeLogSpectrum` computes from the raw samples of the
+    "waveform" feature kind. Why: the spectral networks see 25 ms frames 10 ms apart, and the
+    spoofs they miss most are made by cutting and crossfading (concatenation, 5 ms fades at
+    each join) and by Griffin-Lim (whose rebuilt phase smears onsets within a frame); four
+    times the time resolution, with a quarter of the frequency resolution, shows what the long
+    frames average away. The log spectrum is standardised per bin on a sample of the training
+    windows, as the spectral networks' input is.
+    """
+    import keras
+
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; use {', '.join(POOLINGS)}")
+    inputs = keras.Input(shape=input_shape, name="features")
+    spectrum = _layers()["ShortTimeLogSpectrum"](n_fft, hop, name="short_time_log_spectrum")
+    sample = np.asarray(train_features[:: max(1, len(train_features) // 512)], np.float32)
+    sample_spectra = np.concatenate([np.asarray(spectrum(sample[i : i + 64])) for i in range(0, len(sample), 64)])
+    x = spectrum(inputs)
+    x = _standardiser(sample_spectra)(x)
+    return _lcnn_from_spectrum(inputs, x, n_fft // 2 + 1, widths, embedding, dropout, stem_kernel, stem_pool, pooling,
+                               remove_window_mean)
 
 
 @register("rawcnn")
