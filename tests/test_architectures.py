@@ -223,3 +223,31 @@ def test_short_frame_lcnn_reads_samples_and_ignores_their_level(tmp_path):
     interpreter.set_tensor(given["index"], x[:1])
     interpreter.invoke()
     assert float(interpreter.get_tensor(taken["index"]).reshape(-1)[0]) == pytest.approx(float(loud[0, 0]), abs=1e-3)
+
+
+def test_short_time_log_spectrum_survives_float16_storage(tmp_path):
+    """A fused model's .tflite keeps its constants in float16. The DFT kernel rounded once would
+    raise the quiet bins of a pure tone by tens of dB, and the 1e-10 floor would become 0, so
+    digital silence gave NaN: stored as two float16-exact parts, and floored after the log,
+    the spectrum matches the float32 one in every bin, silence included."""
+    import keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    from training.architectures import custom_objects
+    from training.export import write_model_files
+
+    inputs = keras.Input(shape=(20, 160))
+    model = keras.Model(inputs, custom_objects()["ShortTimeLogSpectrum"](128, 40)(inputs))
+    tone = np.sin(2 * np.pi * 1000.0 * np.arange(3200) / 16000.0).astype(np.float32).reshape(20, 160)
+    tone[12:] = 0.0
+    expected = np.asarray(model.predict(tone[None], verbose=0))[0]
+    write_model_files(model, "spectrum", tmp_path, "float16")
+    interpreter = Interpreter(model_path=str(tmp_path / "spectrum.tflite"))
+    interpreter.allocate_tensors()
+    given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    interpreter.set_tensor(given["index"], tone[None])
+    interpreter.invoke()
+    got = interpreter.get_tensor(taken["index"])[0]
+    assert np.isfinite(got).all()
+    assert expected[:40, 60].max() < -14.0  # far from the tone, a Hann window leaks almost nothing
+    np.testing.assert_allclose(got, expected, atol=0.05)
