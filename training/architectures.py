@@ -413,8 +413,6 @@ def lcnn(
     """
     import keras
 
-    if pooling not in POOLINGS:
-        raise ValueError(f"unknown pooling {pooling!r}; use {', '.join(POOLINGS)}")
     layers = _layers()
     inputs = keras.Input(shape=input_shape, name="features")
     frames, total_dims = input_shape
@@ -432,6 +430,8 @@ def _lcnn_from_spectrum(inputs, x, dims: int, widths: Sequence[int], embedding: 
     `dims`), `inputs` the model's input (where the excitation columns are, when it has them)."""
     import keras
 
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; use {', '.join(POOLINGS)}")
     layers = _layers()
     mfm = layers["MaxFeatureMap"]
     frames, total_dims = x.shape[1], inputs.shape[-1]
@@ -511,8 +511,6 @@ def lcnn_short_frames(
     """
     import keras
 
-    if pooling not in POOLINGS:
-        raise ValueError(f"unknown pooling {pooling!r}; use {', '.join(POOLINGS)}")
     inputs = keras.Input(shape=input_shape, name="features")
     spectrum = _layers()["ShortTimeLogSpectrum"](n_fft, hop, name="short_time_log_spectrum")
     sample = np.asarray(train_features[:: max(1, len(train_features) // 512)], np.float32)
