@@ -447,3 +447,21 @@ def test_make_models_fuses_the_run_means_then_the_means_of_recipes(tmp_path, mon
     expected += [(name, means, True, True) for name, means in ship.RECIPE_MEANS.items()]
     assert fused[1:] == expected and fused[0][0] == ship.FUSION_NAME
     assert set(ship.RECIPE_MEANS) | set(ship.RUN_MEANS) | set(ship.CANDIDATES) <= set(competed)
+
+
+def test_a_fusions_training_eer_is_measured_on_an_even_sample_of_each_label():
+    """Scoring all 10,400 training clips took most of a fusion's time for a number that is only
+    a check; the sample keeps each label's share, spans the whole corpus order, and is the whole
+    set when that is small."""
+    from training.datasets import Trial
+    from training.fuse import train_sample
+
+    trials = [Trial(Path(f"c{i}.flac"), "bonafide" if i % 10 == 0 else "spoof", "-" if i % 10 == 0 else "A01", f"s{i % 7}", "train")
+              for i in range(10_400)]
+    sample = train_sample(trials, 2000)
+    assert len(sample) == 2000 and len({t.path for t in sample}) == 2000
+    assert sum(t.label == "bonafide" for t in sample) == 200
+    positions = [trials.index(t) for t in sample]
+    assert positions == sorted(positions) and positions[0] < 60 and positions[-1] > 10_300
+    assert train_sample(trials[:500], 2000) == trials[:500]
+    assert train_sample(trials, 2000) == sample  # the same clips every time

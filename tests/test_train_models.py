@@ -315,6 +315,7 @@ def test_fusion_is_one_network_that_equals_the_weighted_members(tmp_path, small_
     assert card["features"]["kind"] == "logspec" and card["features"]["phase"] == "gd" and card["input"]["shape"] == [97, 514 + 3]
     assert card["threshold"]["dev_speakers_also_in_training"] == 0 and card["calibration"]["method"] == "platt"
     assert 0.0 <= card["metrics"]["dev"]["eer_cross_fitted"] <= 1.0
+    assert card["metrics"]["train"]["clips"] == card["metrics"]["train"]["of"] > 0  # a small corpus: every training clip
     check = subprocess.run([sys.executable, "-c", FUSE_CHECK, str(models / "tiny-fusion.json"), str(small_corpus)], cwd=ROOT,
                            env=subprocess_env(home, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=180)
     assert check.returncode == 0, check.stderr
