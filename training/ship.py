@@ -213,8 +213,10 @@ def fuse_and_evaluate(members: list[str], kind: str, data: Path, models_dir: Pat
     return evaluate_card(card_path, kind, data, reports, retrain, timings)
 
 
-def evaluate_card(card_path: Path, kind: str, data: Path, reports: Path, retrain: bool, timings: dict) -> dict:
-    """Evaluate a trained model on dev and eval and write the results into its card."""
+def evaluate_card(card_path: Path, kind: str, data: Path, reports: Path, retrain: bool, timings: dict,
+                  dev_scores: Path | None = None) -> dict:
+    """Evaluate a trained model on dev and eval and write the results into its card.
+    `dev_scores`: dev's scores.txt from an earlier run of this model file (evaluate's `scores_from`)."""
     from training.evaluate import evaluate
 
     name = card_path.stem
@@ -226,7 +228,8 @@ def evaluate_card(card_path: Path, kind: str, data: Path, reports: Path, retrain
     results = {}
     for subset in ("dev", "eval"):
         start = time.monotonic()
-        metrics = evaluate(str(card_path), kind, data, report_dir=reports / name / subset, log=_say, subset=subset)
+        metrics = evaluate(str(card_path), kind, data, report_dir=reports / name / subset, log=_say, subset=subset,
+                           scores_from=dev_scores if subset == "dev" else None)
         timings[f"evaluate_{subset}_s"] = round(time.monotonic() - start, 1)
         results[subset] = summary(metrics)
     scores = reports / name / "eval" / "scores.txt"
@@ -429,11 +432,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     start = time.monotonic()
     if args.add_views:
-        from training.views import make_view_model
+        from training.views import FIT_REPORT, make_view_model
 
         card_path = make_view_model("default", args.add_views, args.dataset, args.data, models_dir=args.models_dir,
                                     reports=args.reports, log=_say)
-        card = evaluate_card(card_path, args.dataset, args.data, args.reports, True, {})
+        card = evaluate_card(card_path, args.dataset, args.data, args.reports, True, {},
+                             dev_scores=args.reports / card_path.stem / FIT_REPORT / "scores.txt")
         shipped = add_candidate(card, args.models_dir)
         if not args.keep_candidates:
             stash_candidates([card["name"]], args.models_dir, args.reports / "candidates")
