@@ -23,7 +23,14 @@ from typing import Any
 from spoofvoice.jobs import Job, Stopped, run_job
 from spoofvoice.progress import SparseProgress
 from training import metrics as m
-from training.report import NO_ATTACK, ScoredTrial, metrics_json, read_scores, spoken_summary, write_report
+from training.report import (
+    NO_ATTACK,
+    ScoredTrial,
+    metrics_json,
+    read_scores,
+    spoken_summary,
+    write_report,
+)
 
 # The ASVspoof layouts hold train/dev/eval parts: evaluation means the eval part.
 DEFAULT_SUBSET = {
