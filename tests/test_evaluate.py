@@ -156,35 +156,32 @@ def test_scores_already_made_by_the_same_model_are_judged_again_not_scored_again
     file that lacks a clip is not trusted (every clip is scored)."""
     import training.evaluate as evaluation
 
-    first = evaluate(str(tiny_model), "folder", folder_dataset, tmp_path / "first", None, log=lambda _: None, workers=1)
-    card = json.loads(tiny_model.read_text())
+    model = Path(shutil.copytree(tiny_model.parent, tmp_path / "models")) / tiny_model.name
+    first = evaluate(str(model), "folder", folder_dataset, tmp_path / "first", None, log=lambda _: None, workers=1)
     earlier = [line.split() for line in (tmp_path / "first" / "scores.txt").read_text().splitlines()]
+    card = json.loads(model.read_text())
     card["threshold"]["value"] = max(float(f[3]) for f in earlier if f[2] == "bonafide")  # the fit moved it; the scores stay
-    tiny_model.write_text(json.dumps(card))
-    try:
-        rescored = evaluate(str(tiny_model), "folder", folder_dataset, tmp_path / "rescored", None, log=lambda _: None, workers=1)
-        scoring = evaluation._score_trials
+    model.write_text(json.dumps(card))
+    rescored = evaluate(str(model), "folder", folder_dataset, tmp_path / "rescored", None, log=lambda _: None, workers=1)
+    scoring = evaluation._score_trials
 
-        def refuse(*args, **kwargs):
-            raise AssertionError("scored again")
+    def refuse(*args, **kwargs):
+        raise AssertionError("scored again")
 
-        monkeypatch.setattr(evaluation, "_score_trials", refuse)
-        judged = evaluate(str(tiny_model), "folder", folder_dataset, tmp_path / "judged", None, log=lambda _: None,
-                          workers=1, scores_from=tmp_path / "first" / "scores.txt")
-        for key in ("eer", "accuracy", "threshold", "counts", "confusion", "per_attack_eer", "bonafide_rejected_by_speaker"):
-            assert judged[key] == rescored[key], key
-        assert judged["confusion"] != first["confusion"]
-        assert (tmp_path / "judged" / "scores.txt").read_text() == (tmp_path / "rescored" / "scores.txt").read_text()
+    monkeypatch.setattr(evaluation, "_score_trials", refuse)
+    judged = evaluate(str(model), "folder", folder_dataset, tmp_path / "judged", None, log=lambda _: None,
+                      workers=1, scores_from=tmp_path / "first" / "scores.txt")
+    for key in ("eer", "accuracy", "threshold", "counts", "confusion", "per_attack_eer", "bonafide_rejected_by_speaker"):
+        assert judged[key] == rescored[key], key
+    assert judged["confusion"] != first["confusion"]
+    assert (tmp_path / "judged" / "scores.txt").read_text() == (tmp_path / "rescored" / "scores.txt").read_text()
 
-        lacking = tmp_path / "lacking.txt"
-        lacking.write_text("".join((tmp_path / "first" / "scores.txt").read_text().splitlines(keepends=True)[1:]))
-        monkeypatch.setattr(evaluation, "_score_trials", scoring)
-        lines: list[str] = []
-        again = evaluate(str(tiny_model), "folder", folder_dataset, None, None, log=lines.append, workers=1, scores_from=lacking)
-        assert again["eer"] == rescored["eer"] and any("lacks some of the clips" in line for line in lines)
-    finally:
-        card["threshold"]["value"] = first["threshold"]
-        tiny_model.write_text(json.dumps(card))
+    lacking = tmp_path / "lacking.txt"
+    lacking.write_text("".join((tmp_path / "first" / "scores.txt").read_text().splitlines(keepends=True)[1:]))
+    monkeypatch.setattr(evaluation, "_score_trials", scoring)
+    lines: list[str] = []
+    again = evaluate(str(model), "folder", folder_dataset, None, None, log=lines.append, workers=1, scores_from=lacking)
+    assert again["eer"] == rescored["eer"] and any("lacks some of the clips" in line for line in lines)
 
 
 def test_a_bonafide_subfolder_names_the_speaker_in_the_report(folder_dataset, tiny_model, tmp_path):
