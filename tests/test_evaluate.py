@@ -182,6 +182,8 @@ def test_scores_already_made_by_the_same_model_are_judged_again_not_scored_again
     lines: list[str] = []
     again = evaluate(str(model), "folder", folder_dataset, None, None, log=lines.append, workers=1, scores_from=lacking)
     assert again["eer"] == rescored["eer"] and any("lacks some of the clips" in line for line in lines)
+    gone = evaluate(str(model), "folder", folder_dataset, None, None, log=lambda _: None, workers=1, scores_from=tmp_path / "gone.txt")
+    assert gone["eer"] == rescored["eer"]
 
 
 def test_a_bonafide_subfolder_names_the_speaker_in_the_report(folder_dataset, tiny_model, tmp_path):

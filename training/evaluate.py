@@ -253,10 +253,10 @@ def _scores_already_made(
     dataset's order, as `_score_trials` returns them; None when the file lacks any of the clips.
     Why: a view model's dev fit has just scored dev with the same file, and scoring dev again
     through two views took six minutes of each build."""
-    by_id = {t.utt_id: t for t in read_scores(scores_file)}
+    by_id = {t.utt_id: t for t in read_scores(scores_file)} if scores_file.is_file() else {}
     found = [by_id.get(Path(t.path).stem) for t in trials]
     if any(t is None for t in found):
-        log(f"{scores_file} lacks some of the clips; scoring them all.")
+        log(f"{scores_file} is missing or lacks some of the clips; scoring them all.")
         return None
     scored = [ScoredTrial(t.utt_id, _attack_id(trial.attack) if trial.label == m.SPOOF else NO_ATTACK, trial.label, t.score)
               for t, trial in zip(found, trials, strict=True)]
