@@ -200,14 +200,14 @@ TINY_GMM = {
 }
 
 
-def _assert_litert_matches_keras_and_scores(card_path: Path, corpus: Path) -> None:
-    """The exported .tflite agrees with the .keras on 50 eval clips, and the detector scores one."""
+def _assert_litert_matches_keras_and_scores(card_path: Path, corpus: Path, tolerance: float = 1e-5) -> None:
+    """The exported .tflite agrees with the .keras on 50 eval clips (to `tolerance`), and the detector scores one."""
     compare = subprocess.run([sys.executable, "-c", COMPARE, str(card_path), str(corpus)], cwd=ROOT,
                              env=subprocess_env(Path(os.environ["SPOOFVOICE_HOME"]), TF_CPP_MIN_LOG_LEVEL="3"),
                              capture_output=True, text=True, timeout=180)
     assert compare.returncode == 0, compare.stderr
     result = json.loads(compare.stdout.strip().splitlines()[-1])
-    assert result["clips"] == 50 and result["max_diff"] <= 1e-5, result
+    assert result["clips"] == 50 and result["max_diff"] <= tolerance, result
     verdict = Detector.load(card_path).score_file(next((corpus / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac")))
     assert 0.0 <= verdict.spoof_probability <= 1.0
 
@@ -219,7 +219,10 @@ def test_gmm_trains_exports_and_matches_litert(tmp_path, small_corpus):  # noqa:
     card_path = tmp_path / "m" / "tiny-gmm.json"
     card = json.loads(card_path.read_text())
     assert card["architecture"] == "gmm" and card["training"]["fitted_by"] == "expectation-maximisation"
-    _assert_litert_matches_keras_and_scores(card_path, small_corpus)
+    # The score is the difference of two mixtures' log-likelihoods, each a log-sum-exp over
+    # many frames and components, and float32 rounds each term: the two runtimes differed by
+    # 1.04e-5 on one AMD EPYC (2026-12-08; scores up to 20), where LCNN logits agree to 1e-5.
+    _assert_litert_matches_keras_and_scores(card_path, small_corpus, tolerance=1e-4)
 
 
 TINY_LOGSPEC = {
